@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// C kernels are always built optimized: the CPU engine is unusably slow at -O0, even in debug builds.
+let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno", "-Wall"])]
+
+let package = Package(
+    name: "vkserve",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vkserve", targets: ["vkserve"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "CKernels", cSettings: kernelFlags),
+        .target(name: "GGUF"),
+        .target(name: "Tokenizer", dependencies: ["GGUF"]),
+        .target(name: "Engine", dependencies: ["GGUF", "Tokenizer"]),
+        .target(name: "CPUBackend", dependencies: ["Engine", "CKernels", "GGUF"]),
+        .executableTarget(
+            name: "vkserve",
+            dependencies: [
+                "GGUF", "Tokenizer", "Engine", "CPUBackend",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "GGUF"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer"]),
+    ]
+)
