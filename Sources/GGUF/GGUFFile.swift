@@ -22,6 +22,8 @@ public final class GGUFFile: @unchecked Sendable {
     public let fileSize: Int
 
     private let mapping: UnsafeMutableRawPointer?
+    /// Whether `mapping` came from `mmap` (else it was allocated by `init(bytes:name:)`).
+    private let isMapped: Bool
     private let tensorIndex: [String: Int]
 
     public init(path: String) throws(GGUFError) {
@@ -47,6 +49,7 @@ public final class GGUFFile: @unchecked Sendable {
             throw GGUFError(.io, "\(path): cannot map \(size) bytes: \(String(cString: strerror(errno)))")
         }
         mapping = map
+        isMapped = true
         do {
             let parsed = try GGUFParser.parse(base: UnsafeRawPointer(map), count: size, fileName: path)
             version = parsed.version
@@ -64,8 +67,42 @@ public final class GGUFFile: @unchecked Sendable {
         tensorIndex = index
     }
 
+    /// Parses a GGUF image held in memory (copied), as if it were the file `name`. Tests and tools
+    /// that build or cut files in memory use this; it validates exactly what `init(path:)` does.
+    public init(bytes: [UInt8], name: String = "<memory>") throws(GGUFError) {
+        path = name
+        fileSize = bytes.count
+        guard bytes.count >= 24 else {
+            throw GGUFError(.truncated, "\(name): \(bytes.count) bytes is too short for a GGUF header (24 bytes)")
+        }
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
+        bytes.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        mapping = copy
+        isMapped = false
+        do {
+            let parsed = try GGUFParser.parse(base: UnsafeRawPointer(copy), count: bytes.count, fileName: name)
+            version = parsed.version
+            keys = parsed.keys
+            metadata = parsed.metadata
+            tensors = parsed.tensors
+            alignment = parsed.alignment
+            dataOffset = parsed.dataOffset
+        } catch {
+            copy.deallocate()
+            throw error
+        }
+        var index: [String: Int] = [:]
+        for (i, t) in tensors.enumerated() { index[t.name] = i }
+        tensorIndex = index
+    }
+
     deinit {
-        if let mapping { munmap(mapping, fileSize) }
+        guard let mapping else { return }
+        if isMapped {
+            munmap(mapping, fileSize)
+        } else {
+            mapping.deallocate()
+        }
     }
 
     /// The whole mapping, for callers (the engine) that address tensors by offset.
@@ -80,6 +117,22 @@ public final class GGUFFile: @unchecked Sendable {
     /// The bytes of a tensor, straight from the mapping.
     public func data(of tensor: GGUFTensorInfo) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[tensor.fileOffset ..< tensor.fileOffset + tensor.byteCount])
+    }
+
+    /// A tensor's elements as floats, dequantized with `BlockCodec`.
+    public func floats(of tensor: GGUFTensorInfo) throws(GGUFError) -> [Float] {
+        try BlockCodec.dequantize(tensor.type, data(of: tensor), count: tensor.elementCount)
+    }
+
+    /// One row (`rowLength` elements) of a tensor as floats.
+    public func floats(of tensor: GGUFTensorInfo, row: Int) throws(GGUFError) -> [Float] {
+        guard (0 ..< tensor.rowCount).contains(row) else {
+            throw GGUFError(.malformed, "\(path): tensor '\(tensor.name)' has \(tensor.rowCount) rows, row \(row) asked for")
+        }
+        let bytes = data(of: tensor)
+        let start = row * tensor.rowBytes
+        return try BlockCodec.dequantize(tensor.type, UnsafeRawBufferPointer(rebasing: bytes[start ..< start + tensor.rowBytes]),
+                                         count: tensor.rowLength)
     }
 
     // MARK: typed metadata access with errors that name the key

@@ -11,6 +11,12 @@ enum GGUFParser {
 
     static let magic: UInt32 = 0x4655_4747  // "GGUF" little-endian
     static let maxDimensions = 4
+    /// Counts come from the file: reserve at most this many elements up front, so a forged count
+    /// (that still fits the file at its minimum element size) cannot force a huge allocation.
+    static let maxReserve = 1 << 16
+
+    @inline(__always)
+    static func reserve(_ n: Int) -> Int { min(n, maxReserve) }
 
     static func parse(base: UnsafeRawPointer, count: Int, fileName: String) throws(GGUFError) -> Parsed {
         var r = ByteReader(base: base, count: count, fileName: fileName)
@@ -28,7 +34,7 @@ enum GGUFParser {
 
         var keys: [String] = []
         var metadata: [String: GGUFValue] = [:]
-        keys.reserveCapacity(kvCount)
+        keys.reserveCapacity(reserve(kvCount))
         for i in 0 ..< kvCount {
             let key = try r.readString("key of metadata entry \(i)")
             let typeAt = r.offset
@@ -42,7 +48,8 @@ enum GGUFParser {
 
         var alignment = 32
         if let a = metadata["general.alignment"] {
-            guard let v = a.int, v > 0, v & (v - 1) == 0 else {
+            // An integer type (the spec says u32); a bool would otherwise read as 0 or 1.
+            guard a.bool == nil, let v = a.int, v > 0, v & (v - 1) == 0, v <= 1 << 30 else {
                 throw GGUFError(.malformed, "\(fileName): general.alignment must be a power of two, is \(a)")
             }
             alignment = v
@@ -50,7 +57,7 @@ enum GGUFParser {
 
         struct Raw { var name: String; var type: GGMLType; var shape: [Int]; var offset: Int; var bytes: Int }
         var raws: [Raw] = []
-        raws.reserveCapacity(tensorCount)
+        raws.reserveCapacity(reserve(tensorCount))
         var seen = Set<String>()
         for i in 0 ..< tensorCount {
             let name = try r.readString("name of tensor \(i)")
@@ -102,9 +109,15 @@ enum GGUFParser {
             let start = dataOffset + t.offset
             guard start <= count, t.bytes <= count - start else {
                 throw GGUFError(.tensorOutOfBounds,
-                                "\(fileName): tensor '\(t.name)' needs bytes \(start)..<\(start + t.bytes) but the file has \(count) (truncated download?)")
+                                "\(fileName): truncated: tensor '\(t.name)' needs bytes \(start)..<\(start + t.bytes) but the file has \(count) (truncated download?)")
             }
             tensors.append(GGUFTensorInfo(name: t.name, type: t.type, shape: t.shape, fileOffset: start, byteCount: t.bytes))
+        }
+        // Two tensors sharing bytes means a forged or corrupt descriptor table.
+        let byOffset = tensors.sorted { $0.fileOffset < $1.fileOffset }
+        for (a, b) in zip(byOffset, byOffset.dropFirst()) where a.fileOffset + a.byteCount > b.fileOffset {
+            throw GGUFError(.tensorOutOfBounds,
+                            "\(fileName): tensor '\(a.name)' (bytes \(a.fileOffset)..<\(a.fileOffset + a.byteCount)) overlaps tensor '\(b.name)' (from byte \(b.fileOffset))")
         }
         return Parsed(version: version, keys: keys, metadata: metadata, tensors: tensors,
                       alignment: alignment, dataOffset: dataOffset)
@@ -155,7 +168,7 @@ enum GGUFParser {
         switch elementType {
         case 0, 1, 2, 3, 4, 5, 10, 11:
             var out = [Int64]()
-            out.reserveCapacity(n)
+            out.reserveCapacity(reserve(n))
             for _ in 0 ..< n {
                 switch elementType {
                 case 0: out.append(Int64(try r.read(UInt8.self, "'\(key)'")))
@@ -171,19 +184,19 @@ enum GGUFParser {
             return .integers(out, typeName: ["u8", "i8", "u16", "i16", "u32", "i32", "", "", "", "", "u64", "i64"][Int(elementType)])
         case 6, 12:
             var out = [Double]()
-            out.reserveCapacity(n)
+            out.reserveCapacity(reserve(n))
             for _ in 0 ..< n {
                 out.append(elementType == 6 ? Double(try r.readFloat("'\(key)'")) : try r.readDouble("'\(key)'"))
             }
             return .floats(out, typeName: elementType == 6 ? "f32" : "f64")
         case 7:
             var out = [Bool]()
-            out.reserveCapacity(n)
+            out.reserveCapacity(reserve(n))
             for _ in 0 ..< n { out.append(try r.read(UInt8.self, "'\(key)'") != 0) }
             return .bools(out)
         case 8:
             var out = [String]()
-            out.reserveCapacity(n)
+            out.reserveCapacity(reserve(n))
             for i in 0 ..< n { out.append(try r.readString("element \(i) of '\(key)'")) }
             return .strings(out)
         default:
