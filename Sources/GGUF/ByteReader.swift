@@ -41,7 +41,9 @@ struct ByteReader {
         let raw = try read(UInt64.self, what())
         let left = UInt64(count - offset)
         guard raw <= left / UInt64(max(minBytesEach, 1)) else {
-            throw GGUFError(.malformed, "\(fileName): \(what()) at byte \(at) is \(raw), more than the \(left) bytes left can hold")
+            // The file ends before what the count declares: a cut-off download or a forged count.
+            throw GGUFError(.truncated, "\(fileName): truncated or corrupt: \(what()) at byte \(at) is \(raw), "
+                                + "more than the \(left) bytes left in the file can hold")
         }
         return Int(raw)
     }

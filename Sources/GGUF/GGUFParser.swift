@@ -92,8 +92,12 @@ enum GGUFParser {
                 throw GGUFError(.malformed, "\(fileName): tensor '\(name)' row length \(shape[0]) is not a multiple of the \(type) block size \(type.blockSize)")
             }
             let offset = try r.read(UInt64.self, "data offset of '\(name)'")
-            guard offset < UInt64(count), Int(offset) % alignment == 0 else {
-                throw GGUFError(.malformed, "\(fileName): tensor '\(name)' data offset \(offset) is not aligned to \(alignment) or beyond the file")
+            // An offset past the end is reported below as out of bounds (usually a truncated file).
+            guard offset <= UInt64(Int.max / 4) else {
+                throw GGUFError(.malformed, "\(fileName): tensor '\(name)' data offset \(offset) is impossibly large")
+            }
+            guard Int(offset) % alignment == 0 else {
+                throw GGUFError(.malformed, "\(fileName): tensor '\(name)' data offset \(offset) is not aligned to \(alignment)")
             }
             raws.append(Raw(name: name, type: type, shape: shape, offset: Int(offset), bytes: bytes))
         }
