@@ -1,0 +1,101 @@
+import GGUF
+
+/// The activation buffers a forward step uses; each holds one row per token of the batch.
+public enum Activation: Int, Sendable, CaseIterable {
+    /// The residual stream (hidden).
+    case residual
+    /// A normalised copy of the residual (hidden).
+    case normed
+    case q
+    case k
+    case v
+    /// Attention output before the output projection (qDim).
+    case attention
+    /// Output of a projection back to hidden (attention output, FFN down).
+    case projection
+    case gate
+    case up
+
+    /// Floats per row of this buffer.
+    public func width(_ c: ModelConfig) -> Int {
+        switch self {
+        case .residual, .normed, .projection: return c.hidden
+        case .q, .attention: return c.qDim
+        case .k, .v: return c.kvDim
+        case .gate, .up: return c.ffnLength
+        }
+    }
+}
+
+/// One operation of a forward step. Backends execute the sequence in order; the CPU backend
+/// op by op, the Vulkan backend by recording it into one command buffer.
+public enum ForwardOp: Sendable {
+    /// residual = rows of the token embedding for the batch's tokens, times `scale`.
+    case embed(scale: Float)
+    /// dst = RMSNorm(src) * weight, row by row.
+    case rmsNorm(src: Activation, weight: GGUFTensorInfo, dst: Activation)
+    /// dst = src · weightᵀ (weight is [src width, dst width] in ggml order).
+    case matmul(weight: GGUFTensorInfo, src: Activation, dst: Activation)
+    /// RMSNorm of each head of `buffer` in place, times `weight` (head_dim).
+    case headNorm(buffer: Activation, weight: GGUFTensorInfo, heads: Int)
+    /// RoPE over `heads` heads of `buffer` at the tokens' positions.
+    case rope(buffer: Activation, heads: Int, base: Float, kind: RopeKind)
+    case scale(buffer: Activation, factor: Float)
+    /// Write k and v into the layer's KV cache at the tokens' slots and positions.
+    case storeKV(layer: Int)
+    /// attention = softmax(scale · q·Kᵀ, causal and windowed) · V over the layer's cache.
+    case attention(layer: Int, window: Int, scale: Float)
+    /// gate = act(gate) * up.
+    case gatedActivation(GatedActivation)
+    /// residual += src.
+    case addResidual(src: Activation)
+}
+
+/// The op sequence of an architecture, built once per model.
+public struct ForwardGraph: Sendable {
+    public let ops: [ForwardOp]
+    /// Applied to the rows whose logits are wanted: normed = RMSNorm(residual) * outputNorm, then
+    /// logits = normed · outputᵀ.
+    public let outputNorm: GGUFTensorInfo
+    public let output: GGUFTensorInfo
+
+    public init(config c: ModelConfig, weights w: ModelWeights) {
+        var ops: [ForwardOp] = [.embed(scale: c.embeddingScale)]
+        for (i, l) in w.layers.enumerated() {
+            let local = c.isSlidingWindowLayer(i)
+            let base = local ? c.ropeBaseLocal : c.ropeBase
+            ops.append(.rmsNorm(src: .residual, weight: l.attentionNorm, dst: .normed))
+            ops.append(.matmul(weight: l.q, src: .normed, dst: .q))
+            ops.append(.matmul(weight: l.k, src: .normed, dst: .k))
+            ops.append(.matmul(weight: l.v, src: .normed, dst: .v))
+            if let qn = l.qNorm, let kn = l.kNorm {
+                ops.append(.headNorm(buffer: .q, weight: qn, heads: c.headCount))
+                ops.append(.headNorm(buffer: .k, weight: kn, heads: c.kvHeadCount))
+            }
+            ops.append(.rope(buffer: .q, heads: c.headCount, base: base, kind: c.ropeKind))
+            ops.append(.rope(buffer: .k, heads: c.kvHeadCount, base: base, kind: c.ropeKind))
+            if c.architecture == .gemma3 {
+                ops.append(.scale(buffer: .q, factor: 1 / Float(c.headDim).squareRoot()))
+            }
+            ops.append(.storeKV(layer: i))
+            ops.append(.attention(layer: i, window: local ? c.slidingWindow : 0, scale: c.attentionScale))
+            ops.append(.matmul(weight: l.output, src: .attention, dst: .projection))
+            if let pn = l.postAttentionNorm {
+                ops.append(.rmsNorm(src: .projection, weight: pn, dst: .projection))
+            }
+            ops.append(.addResidual(src: .projection))
+            ops.append(.rmsNorm(src: .residual, weight: l.ffnNorm, dst: .normed))
+            ops.append(.matmul(weight: l.gate, src: .normed, dst: .gate))
+            ops.append(.matmul(weight: l.up, src: .normed, dst: .up))
+            ops.append(.gatedActivation(c.activation))
+            ops.append(.matmul(weight: l.down, src: .gate, dst: .projection))
+            if let pn = l.postFFNNorm {
+                ops.append(.rmsNorm(src: .projection, weight: pn, dst: .projection))
+            }
+            ops.append(.addResidual(src: .projection))
+        }
+        self.ops = ops
+        outputNorm = w.outputNorm
+        output = w.output
+    }
+}

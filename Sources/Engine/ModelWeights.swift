@@ -1,0 +1,85 @@
+import GGUF
+
+/// The tensors of one transformer block.
+public struct LayerWeights: Sendable {
+    public var attentionNorm: GGUFTensorInfo
+    public var q: GGUFTensorInfo
+    public var k: GGUFTensorInfo
+    public var v: GGUFTensorInfo
+    public var output: GGUFTensorInfo
+    public var qNorm: GGUFTensorInfo?
+    public var kNorm: GGUFTensorInfo?
+    public var postAttentionNorm: GGUFTensorInfo?
+    public var ffnNorm: GGUFTensorInfo
+    public var gate: GGUFTensorInfo
+    public var up: GGUFTensorInfo
+    public var down: GGUFTensorInfo
+    public var postFFNNorm: GGUFTensorInfo?
+}
+
+/// Every tensor the forward pass reads, located and shape-checked once at load.
+public struct ModelWeights: Sendable {
+    public var tokenEmbedding: GGUFTensorInfo
+    public var outputNorm: GGUFTensorInfo
+    /// The output projection: `output.weight`, or the token embedding when they are tied.
+    public var output: GGUFTensorInfo
+    public var layers: [LayerWeights]
+
+    /// Every distinct weight tensor, for backends that upload them.
+    public var all: [GGUFTensorInfo] {
+        var out = [tokenEmbedding, outputNorm]
+        if output.name != tokenEmbedding.name { out.append(output) }
+        for l in layers {
+            out += [l.attentionNorm, l.q, l.k, l.v, l.output, l.ffnNorm, l.gate, l.up, l.down]
+            out += [l.qNorm, l.kNorm, l.postAttentionNorm, l.postFFNNorm].compactMap { $0 }
+        }
+        return out
+    }
+
+    static let supportedMatrixTypes: Set<GGMLType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
+
+    public init(file: GGUFFile, config c: ModelConfig) throws(EngineError) {
+        func tensor(_ name: String, _ shape: [Int], matrix: Bool) throws(EngineError) -> GGUFTensorInfo {
+            guard let t = file.tensor(named: name) else {
+                throw EngineError(.unsupportedModel, "\(file.path): tensor '\(name)' is missing")
+            }
+            guard t.shape == shape else {
+                throw EngineError(.unsupportedModel, "\(file.path): tensor '\(name)' has shape \(t.shape), expected \(shape)")
+            }
+            if matrix {
+                guard Self.supportedMatrixTypes.contains(t.type) else {
+                    throw EngineError(.unsupportedModel, "\(file.path): tensor '\(name)' is \(t.type), which the engine cannot multiply")
+                }
+            } else if t.type != .f32 {
+                throw EngineError(.unsupportedModel, "\(file.path): norm weight '\(name)' is \(t.type), expected F32")
+            }
+            return t
+        }
+        tokenEmbedding = try tensor("token_embd.weight", [c.hidden, c.vocabularySize], matrix: true)
+        outputNorm = try tensor("output_norm.weight", [c.hidden], matrix: false)
+        output = file.tensor(named: "output.weight") == nil
+            ? tokenEmbedding
+            : try tensor("output.weight", [c.hidden, c.vocabularySize], matrix: true)
+        var layers: [LayerWeights] = []
+        for i in 0 ..< c.layerCount {
+            let b = "blk.\(i)."
+            let gemma = c.architecture == .gemma3
+            layers.append(LayerWeights(
+                attentionNorm: try tensor(b + "attn_norm.weight", [c.hidden], matrix: false),
+                q: try tensor(b + "attn_q.weight", [c.hidden, c.qDim], matrix: true),
+                k: try tensor(b + "attn_k.weight", [c.hidden, c.kvDim], matrix: true),
+                v: try tensor(b + "attn_v.weight", [c.hidden, c.kvDim], matrix: true),
+                output: try tensor(b + "attn_output.weight", [c.qDim, c.hidden], matrix: true),
+                qNorm: gemma ? try tensor(b + "attn_q_norm.weight", [c.headDim], matrix: false) : nil,
+                kNorm: gemma ? try tensor(b + "attn_k_norm.weight", [c.headDim], matrix: false) : nil,
+                postAttentionNorm: gemma ? try tensor(b + "post_attention_norm.weight", [c.hidden], matrix: false) : nil,
+                ffnNorm: try tensor(b + "ffn_norm.weight", [c.hidden], matrix: false),
+                gate: try tensor(b + "ffn_gate.weight", [c.hidden, c.ffnLength], matrix: true),
+                up: try tensor(b + "ffn_up.weight", [c.hidden, c.ffnLength], matrix: true),
+                down: try tensor(b + "ffn_down.weight", [c.ffnLength, c.hidden], matrix: true),
+                postFFNNorm: gemma ? try tensor(b + "post_ffw_norm.weight", [c.hidden], matrix: false) : nil
+            ))
+        }
+        self.layers = layers
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct VkserveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vkserve",
+        abstract: "Run and inspect GGUF language models with vkserve's engine.",
+        subcommands: [GenerateCommand.self, TokenizeCommand.self, InspectCommand.self, PerplexityCommand.self]
+    )
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the Debian packages vkserve needs to build, test and run, when they are missing.
+# Safe to run again: it installs only what is absent.
+set -euo pipefail
+
+packages=(
+    python3 python3-pip   # model fetch (PyPI wheels)
+    ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# pip may come from a Python outside Debian's packages; that is fine too.
+if printf '%s\n' "${missing[@]}" | grep -qx python3-pip && python3 -m pip --version >/dev/null 2>&1; then
+    missing=("${missing[@]/python3-pip/}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+    echo "install-deps: all packages present"
+fi
+command -v swift >/dev/null || { echo "install-deps: a Swift 6 toolchain is required on PATH (swift.org)" >&2; exit 1; }
