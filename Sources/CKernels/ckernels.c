@@ -1,1 +1,211 @@
-#include "ckernels.h"
+// Public entry points: CPU-feature detection and dispatch, fp16 conversion, row formats,
+// vec_dot and the parallel matrix products.
+#include "ck_internal.h"
+#include <stdatomic.h>
+#include <stdlib.h>
+
+// ---- CPU features and the kernel family in use ----------------------------------------------
+
+static int detected_level(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    int level = 0;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) level = 1;
+    if (level == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) level = 2;
+    if (level == 2 && __builtin_cpu_supports("avx512vnni")) level = 3;
+    const char *dis = getenv("CK_DISABLE");   // e.g. CK_DISABLE=avx512vnni caps the family below it
+    if (dis) {
+        if (strstr(dis, "avx2") && level > 0) level = 0;
+        else if (strstr(dis, "avx512vnni") && level > 2) level = 2;
+        else if (strstr(dis, "avx512") && level > 1) level = 1;
+    }
+    return level;
+#else
+    return 0;
+#endif
+}
+
+static _Atomic int g_level = -1;    // family in use
+static _Atomic int g_max = -1;      // best family the CPU has
+
+static int cur_level(void) {
+    int l = atomic_load_explicit(&g_level, memory_order_relaxed);
+    if (l < 0) {
+        int m = detected_level();
+        atomic_store(&g_max, m);
+        atomic_store(&g_level, m);
+        l = m;
+    }
+    return l;
+}
+
+int ck_set_isa_limit(int level) {
+    cur_level();
+    const int m = atomic_load(&g_max);
+    if (level < 0) level = 0;
+    if (level > m) level = m;
+    atomic_store(&g_level, level);
+    return level;
+}
+
+int ck_cpu_features(void) {
+    const int l = cur_level();
+    int f = 0;
+    if (l >= 1) f |= CK_FEAT_AVX2 | CK_FEAT_F16C;
+    if (l >= 2) f |= CK_FEAT_AVX512;
+    if (l >= 3) f |= CK_FEAT_AVX512_VNNI;
+    return f;
+}
+
+const char *ck_isa_name(void) {
+    static const char *names[] = {"scalar", "avx2", "avx512", "avx512vnni"};
+    return names[cur_level()];
+}
+
+static ck_tile_fn tile_for(int type) {
+    switch (cur_level()) {
+    case 3: return ck_tile_vnni(type);
+    case 2: return ck_tile_avx512(type);
+    case 1: return ck_tile_avx2(type);
+    default: return NULL;
+    }
+}
+
+// ---- half precision -------------------------------------------------------------------------
+
+float ck_fp16_to_fp32(uint16_t h) { return ck_h2f(h); }
+uint16_t ck_fp32_to_fp16(float f) { return ck_f2h(f); }
+void ck_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n) { for (int64_t i = 0; i < n; i++) y[i] = ck_h2f(x[i]); }
+void ck_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n) { for (int64_t i = 0; i < n; i++) y[i] = ck_f2h(x[i]); }
+
+// ---- row formats ----------------------------------------------------------------------------
+
+size_t ck_row_size(int type, int64_t n) {
+    const int be = ck_block_elems(type);
+    return be ? (size_t)(n / be) * ck_block_bytes(type) : 0;
+}
+
+int ck_vec_dot_type(int type) {
+    switch (type) {
+    case CK_Q4_0: case CK_Q5_0: case CK_Q8_0: return CK_Q8_0;
+    case CK_Q4_1: case CK_Q5_1: return CK_Q8_1;
+    case CK_Q4_K: case CK_Q5_K: case CK_Q6_K: return CK_Q8_K;
+    case CK_F16: return CK_F16;
+    case CK_BF16: return CK_BF16;
+    default: return CK_F32;
+    }
+}
+
+void ck_quantize_row(int dot_type, const float *x, void *y, int64_t n) { ck_scalar_quantize(dot_type, x, y, n); }
+void ck_dequantize_row(int type, const void *x, float *y, int64_t n) { ck_scalar_dequantize(type, x, y, n); }
+
+float ck_vec_dot(int type, int64_t n, const void *w, const void *x) {
+    ck_tile_fn tile = tile_for(type);
+    if (!tile) return ck_scalar_vec_dot(type, n, w, x);
+    float out;
+    tile(n, w, 0, 1, x, 0, 1, &out, 1);
+    return out;
+}
+
+// ---- matrix products ------------------------------------------------------------------------
+
+typedef struct {
+    int type;
+    ck_tile_fn tile;                // NULL: scalar vec_dot per element
+    const uint8_t *w; size_t wrs;
+    int64_t n, rows;
+    const float *x; int64_t x_stride; // ck_matmul only: float activations to convert first
+    uint8_t *xq; size_t xrs;
+    int64_t n_tok;
+    float *out; int64_t os;
+    int64_t chunk_rows, n_chunks;
+    _Alignas(64) _Atomic int64_t next_chunk;
+    _Alignas(64) _Atomic int converted;   // threads done converting activations
+} matmul_ctx;
+
+static void matmul_chunk(const matmul_ctx *c, int64_t chunk) {
+    const int64_t r0 = chunk * c->chunk_rows;
+    const int64_t r1 = r0 + c->chunk_rows < c->rows ? r0 + c->chunk_rows : c->rows;
+    for (int64_t r = r0; r < r1; r += CK_TILE_R) {
+        const int nr = (int)(r1 - r < CK_TILE_R ? r1 - r : CK_TILE_R);
+        const uint8_t *w = c->w + (size_t)r * c->wrs;
+        for (int64_t t = 0; t < c->n_tok; t += CK_TILE_T) {
+            const int nt = (int)(c->n_tok - t < CK_TILE_T ? c->n_tok - t : CK_TILE_T);
+            const uint8_t *x = c->xq + (size_t)t * c->xrs;
+            float *out = c->out + t * c->os + r;
+            if (c->tile) {
+                c->tile(c->n, w, c->wrs, nr, x, c->xrs, nt, out, c->os);
+            } else {
+                for (int i = 0; i < nr; i++)
+                    for (int j = 0; j < nt; j++)
+                        out[j * c->os + i] = ck_scalar_vec_dot(c->type, c->n, w + i * c->wrs, x + j * c->xrs);
+            }
+        }
+    }
+}
+
+static void matmul_task(void *p, int ith, int nth) {
+    matmul_ctx *c = p;
+    if (c->x) {   // convert this thread's share of the activations, then wait for the others
+        const int dt = ck_vec_dot_type(c->type);
+        for (int64_t t = ith; t < c->n_tok; t += nth)
+            ck_quantize_row(dt, c->x + t * c->x_stride, c->xq + (size_t)t * c->xrs, c->n);
+        atomic_fetch_add(&c->converted, 1);
+        while (atomic_load_explicit(&c->converted, memory_order_acquire) != nth) {
+#if defined(__x86_64__)
+            __builtin_ia32_pause();
+#endif
+        }
+    }
+    // First chunk is static (no contention on the common path), the rest come from the counter.
+    for (int64_t chunk = ith; chunk < c->n_chunks; chunk = atomic_fetch_add(&c->next_chunk, 1))
+        matmul_chunk(c, chunk);
+}
+
+static void matmul_run(ck_pool *pool, matmul_ctx *c) {
+    const int nth = ck_pool_size(pool);
+    c->tile = tile_for(c->type);
+    c->wrs = ck_row_size(c->type, c->n);
+    c->xrs = ck_row_size(ck_vec_dot_type(c->type), c->n);
+    // Chunks: about 8 per thread for balance, a multiple of the tile height, and smaller when
+    // there are many tokens (work per row grows with n_tok).
+    const int64_t tok_groups = (c->n_tok + CK_TILE_T - 1) / CK_TILE_T;
+    int64_t chunk = c->rows / (nth * 8);
+    const int64_t cap = 256 / tok_groups;
+    if (chunk > cap) chunk = cap;
+    chunk = (chunk + CK_TILE_R - 1) / CK_TILE_R * CK_TILE_R;
+    if (chunk < CK_TILE_R) chunk = CK_TILE_R;
+    c->chunk_rows = chunk;
+    c->n_chunks = (c->rows + chunk - 1) / chunk;
+    atomic_store(&c->next_chunk, nth);
+    atomic_store(&c->converted, 0);
+    if (nth == 1 || c->n_chunks == 1) {
+        if (c->x) matmul_task(c, 0, 1);
+        else for (int64_t i = 0; i < c->n_chunks; i++) matmul_chunk(c, i);
+        return;
+    }
+    ck_pool_run(pool, matmul_task, c);
+}
+
+void ck_matmul_q(ck_pool *pool, int type, const void *w, int64_t n, int64_t rows,
+                 const void *xq, int64_t n_tok, float *out, int64_t out_stride) {
+    if (rows <= 0 || n_tok <= 0) return;
+    matmul_ctx c = {.type = type, .w = w, .n = n, .rows = rows, .xq = (uint8_t *)xq,
+                    .n_tok = n_tok, .out = out, .os = out_stride};
+    matmul_run(pool, &c);
+}
+
+void ck_matmul(ck_pool *pool, int type, const void *w, int64_t n, int64_t rows,
+               const float *x, int64_t x_stride, int64_t n_tok, void *scratch,
+               float *out, int64_t out_stride) {
+    if (rows <= 0 || n_tok <= 0) return;
+    matmul_ctx c = {.type = type, .w = w, .n = n, .rows = rows, .xq = scratch,
+                    .n_tok = n_tok, .out = out, .os = out_stride};
+    if (n_tok == 1) {   // one row: not worth a parallel conversion step
+        ck_quantize_row(ck_vec_dot_type(type), x, scratch, n);
+    } else {
+        c.x = x; c.x_stride = x_stride;
+    }
+    matmul_run(pool, &c);
+}

@@ -1,0 +1,11 @@
+// AVX-512 (F/BW/VL/DQ) kernel family, without VNNI.
+#if defined(__x86_64__)
+#define CK_FAMILY_FN ck_tile_avx512
+#define CK_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c"
+#define CK_VNNI 0
+#define CK_AVX512 1
+#include "ck_x86_kernels.h"
+#else
+#include "ck_internal.h"
+ck_tile_fn ck_tile_avx512(int type) { (void)type; return NULL; }
+#endif

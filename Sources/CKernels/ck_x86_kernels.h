@@ -1,0 +1,375 @@
+// x86 tile kernels, written once and compiled per kernel family. The including file defines
+// CK_FAMILY_FN (the exported table function), CK_TARGET (a target attribute string),
+// CK_VNNI (1: use vpdpbusd/vpdpwssd) and CK_AVX512 (1: AVX-512BW/VL mask instructions available).
+// All vectors are 256-bit: a 32-element block is one register; the AVX-512 families gain
+// 32 registers, mask moves and VNNI's fused integer dot products.
+#include "ck_internal.h"
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target(CK_TARGET))), apply_to = function)
+
+#define CK_AI static inline __attribute__((always_inline))
+
+CK_AI float h2f(ck_half h) { return _cvtsh_ss(h); }
+
+CK_AI float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// acc + sum of 4 adjacent u8*s8 products per int32 lane.
+CK_AI __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) {
+#if CK_VNNI
+    return _mm256_dpbusd_epi32(acc, u, s);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+#endif
+}
+
+// acc + sum of 2 adjacent s16*s16 products per int32 lane.
+CK_AI __m256i dot_s16(__m256i acc, __m256i a, __m256i b) {
+#if CK_VNNI
+    return _mm256_dpwssd_epi32(acc, a, b);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+#endif
+}
+
+// 16 packed bytes of nibbles -> 32 bytes: low nibbles first, then high nibbles (ggml's element order).
+CK_AI __m256i unpack_nibbles(const uint8_t *q) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)q);
+    const __m128i m = _mm_set1_epi8(0x0F);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m), _mm_and_si128(v, m));
+}
+
+// 32 bits -> 32 bytes, 0x10 where the bit is set.
+CK_AI __m256i bits_to_0x10(const uint8_t *qh) {
+    uint32_t b; memcpy(&b, qh, 4);
+#if CK_AVX512
+    return _mm256_maskz_mov_epi8(b, _mm256_set1_epi8(0x10));
+#else
+    const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                           0x0101010101010101, 0x0000000000000000);
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)b), shuf);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    v = _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+#endif
+}
+
+#define W_BLOCK(T, r, b) ((const T *)(w + (size_t)(r) * wrs) + (b))
+#define X_BLOCK(T, t, b) ((const T *)(x + (size_t)(t) * xrs) + (b))
+
+#define TILE_BEGIN \
+    __m256 acc[CK_TILE_R][CK_TILE_T]; \
+    for (int r = 0; r < NR; r++) for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
+
+#define TILE_END(extra) \
+    for (int r = 0; r < NR; r++) for (int t = 0; t < NT; t++) out[t * os + r] = hsum(acc[r][t]) + (extra);
+
+// ---- Q8_0 x Q8_0 --------------------------------------------------------------------------
+CK_AI void q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
+                  float *out, int64_t os, const int NR, const int NT) {
+    const int64_t nb = n / CK_QK;
+    TILE_BEGIN
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i xv[CK_TILE_T]; float dx[CK_TILE_T];
+        for (int t = 0; t < NT; t++) {
+            const ck_block_q8_0 *xb = X_BLOCK(ck_block_q8_0, t, b);
+            xv[t] = _mm256_loadu_si256((const __m256i *)xb->qs);
+            dx[t] = h2f(xb->d);
+        }
+        for (int r = 0; r < NR; r++) {
+            const ck_block_q8_0 *wb = W_BLOCK(ck_block_q8_0, r, b);
+            const __m256i wv = _mm256_loadu_si256((const __m256i *)wb->qs);
+            const __m256i au = _mm256_sign_epi8(wv, wv);
+            const float dw = h2f(wb->d);
+            for (int t = 0; t < NT; t++) {
+                const __m256i p = dot_u8s8(_mm256_setzero_si256(), au, _mm256_sign_epi8(xv[t], wv));
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * dx[t]), acc[r][t]);
+            }
+        }
+    }
+    TILE_END(0.0f)
+}
+
+// ---- Q4_0 / Q5_0 x Q8_0 (offset 8 / 16 folded into the integer accumulator) ----------------
+CK_AI void qx_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
+                  float *out, int64_t os, const int NR, const int NT, const int Q5) {
+    const int64_t nb = n / CK_QK;
+    const __m256i off = _mm256_set1_epi8(Q5 ? 16 : 8);
+    TILE_BEGIN
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i xv[CK_TILE_T], negoff[CK_TILE_T]; float dx[CK_TILE_T];
+        for (int t = 0; t < NT; t++) {
+            const ck_block_q8_0 *xb = X_BLOCK(ck_block_q8_0, t, b);
+            xv[t] = _mm256_loadu_si256((const __m256i *)xb->qs);
+            negoff[t] = _mm256_sub_epi32(_mm256_setzero_si256(), dot_u8s8(_mm256_setzero_si256(), off, xv[t]));
+            dx[t] = h2f(xb->d);
+        }
+        for (int r = 0; r < NR; r++) {
+            __m256i q; float dw;
+            if (Q5) {
+                const ck_block_q5_0 *wb = W_BLOCK(ck_block_q5_0, r, b);
+                q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh));
+                dw = h2f(wb->d);
+            } else {
+                const ck_block_q4_0 *wb = W_BLOCK(ck_block_q4_0, r, b);
+                q = unpack_nibbles(wb->qs);
+                dw = h2f(wb->d);
+            }
+            for (int t = 0; t < NT; t++) {
+                const __m256i p = dot_u8s8(negoff[t], q, xv[t]);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * dx[t]), acc[r][t]);
+            }
+        }
+    }
+    TILE_END(0.0f)
+}
+
+// ---- Q4_1 / Q5_1 x Q8_1: d_w*d_x*sumi + m_w*s_x ---------------------------------------------
+CK_AI void qx_1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
+                  float *out, int64_t os, const int NR, const int NT, const int Q5) {
+    const int64_t nb = n / CK_QK;
+    float summ[CK_TILE_R][CK_TILE_T];
+    for (int r = 0; r < NR; r++) for (int t = 0; t < NT; t++) summ[r][t] = 0.0f;
+    TILE_BEGIN
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i xv[CK_TILE_T]; float dx[CK_TILE_T], sx[CK_TILE_T];
+        for (int t = 0; t < NT; t++) {
+            const ck_block_q8_1 *xb = X_BLOCK(ck_block_q8_1, t, b);
+            xv[t] = _mm256_loadu_si256((const __m256i *)xb->qs);
+            dx[t] = h2f(xb->d);
+            sx[t] = h2f(xb->s);
+        }
+        for (int r = 0; r < NR; r++) {
+            __m256i q; float dw, mw;
+            if (Q5) {
+                const ck_block_q5_1 *wb = W_BLOCK(ck_block_q5_1, r, b);
+                q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh));
+                dw = h2f(wb->d); mw = h2f(wb->m);
+            } else {
+                const ck_block_q4_1 *wb = W_BLOCK(ck_block_q4_1, r, b);
+                q = unpack_nibbles(wb->qs);
+                dw = h2f(wb->d); mw = h2f(wb->m);
+            }
+            for (int t = 0; t < NT; t++) {
+                const __m256i p = dot_u8s8(_mm256_setzero_si256(), q, xv[t]);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * dx[t]), acc[r][t]);
+                summ[r][t] += mw * sx[t];
+            }
+        }
+    }
+    TILE_END(summ[r][t])
+}
+
+// ---- K-quants x Q8_K ------------------------------------------------------------------------
+// Q4_K/Q5_K 12-byte scales -> bytes 0..7 scales, 8..15 mins.
+CK_AI __m128i unpack_scales_k4(const uint8_t *scales) {
+    uint32_t u[4];
+    memcpy(u, scales, 12);
+    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+    const uint32_t mins_lo = u[1] & k1;
+    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+    u[2] = mins_lo;
+    u[0] &= k1;
+    return _mm_loadu_si128((const __m128i *)u);
+}
+
+CK_AI void qx_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
+                  float *out, int64_t os, const int NR, const int NT, const int Q5) {
+    const int64_t nb = n / CK_QK_K;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m10 = _mm256_set1_epi8(0x10);
+    TILE_BEGIN
+    for (int64_t b = 0; b < nb; b++) {
+        __m128i bs8[CK_TILE_T];
+        for (int t = 0; t < NT; t++) {
+            const ck_block_q8_K *xb = X_BLOCK(ck_block_q8_K, t, b);
+            bs8[t] = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)xb->bsums),
+                                    _mm_loadu_si128((const __m128i *)(xb->bsums + 8)));
+        }
+        for (int r = 0; r < NR; r++) {
+            const uint8_t *qs; const uint8_t *scales; __m256i hbits = _mm256_setzero_si256();
+            float d, dmin;
+            if (Q5) {
+                const ck_block_q5_K *wb = W_BLOCK(ck_block_q5_K, r, b);
+                qs = wb->qs; scales = wb->scales; d = h2f(wb->d); dmin = h2f(wb->dmin);
+                hbits = _mm256_loadu_si256((const __m256i *)wb->qh);
+            } else {
+                const ck_block_q4_K *wb = W_BLOCK(ck_block_q4_K, r, b);
+                qs = wb->qs; scales = wb->scales; d = h2f(wb->d); dmin = h2f(wb->dmin);
+            }
+            const __m128i sm = unpack_scales_k4(scales);
+            uint8_t sc[16];
+            _mm_storeu_si128((__m128i *)sc, sm);
+            const __m128i mins16 = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
+            __m256i isum[CK_TILE_T];
+            for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
+            for (int c = 0; c < 4; c++) {
+                const __m256i qv = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+                __m256i lo = _mm256_and_si256(qv, m4);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qv, 4), m4);
+                if (Q5) {
+                    lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(hbits, 4), m10));
+                    hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(hbits, 3), m10));
+                    hbits = _mm256_srli_epi16(hbits, 2);
+                }
+                const __m256i s_lo = _mm256_set1_epi16(sc[2 * c]), s_hi = _mm256_set1_epi16(sc[2 * c + 1]);
+                for (int t = 0; t < NT; t++) {
+                    const int8_t *xq = X_BLOCK(ck_block_q8_K, t, b)->qs + 64 * c;
+                    const __m256i p_lo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)xq));
+                    const __m256i p_hi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(xq + 32)));
+                    isum[t] = dot_s16(isum[t], p_lo, s_lo);
+                    isum[t] = dot_s16(isum[t], p_hi, s_hi);
+                }
+            }
+            for (int t = 0; t < NT; t++) {
+                const float dy = X_BLOCK(ck_block_q8_K, t, b)->d;
+                const __m256i mprod = _mm256_zextsi128_si256(_mm_madd_epi16(mins16, bs8[t]));
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * dy), acc[r][t]);
+                acc[r][t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mprod), _mm256_set1_ps(dmin * dy), acc[r][t]);
+            }
+        }
+    }
+    TILE_END(0.0f)
+}
+
+CK_AI void q6_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
+                  float *out, int64_t os, const int NR, const int NT) {
+    const int64_t nb = n / CK_QK_K;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    TILE_BEGIN
+    for (int64_t b = 0; b < nb; b++) {
+        for (int r = 0; r < NR; r++) {
+            const ck_block_q6_K *wb = W_BLOCK(ck_block_q6_K, r, b);
+            const __m128i sc8 = _mm_loadu_si128((const __m128i *)wb->scales);
+            const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+            const __m256i sc_m32 = _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(sc16, 5));
+            const float d = h2f(wb->d);
+            __m256i isum[CK_TILE_T];
+            for (int t = 0; t < NT; t++) {
+                const ck_block_q8_K *xb = X_BLOCK(ck_block_q8_K, t, b);
+                // the -32 offset: -32 * sum_k sc[k] * bsums[k]
+                isum[t] = dot_s16(_mm256_setzero_si256(), sc_m32, _mm256_loadu_si256((const __m256i *)xb->bsums));
+            }
+            for (int h = 0; h < 2; h++) {
+                const __m256i ql0 = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h));
+                const __m256i ql1 = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h + 32));
+                const __m256i qh = _mm256_loadu_si256((const __m256i *)(wb->qh + 32 * h));
+                __m256i q[4];
+                q[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+                q[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+                q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
+                q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                       _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+                for (int k = 0; k < 4; k++) {
+                    const int g = 4 * h + k;   // 32-element group; scales 2g (first 16) and 2g+1
+                    const __m128i shuf = _mm_set_epi8(2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1,
+                                                      2 * g + 1, 2 * g + 1, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g,
+                                                      2 * g, 2 * g);
+                    const __m256i s = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, shuf));
+                    for (int t = 0; t < NT; t++) {
+                        const int8_t *xq = X_BLOCK(ck_block_q8_K, t, b)->qs + 32 * g;
+                        const __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)xq));
+                        isum[t] = dot_s16(isum[t], p, s);
+                    }
+                }
+            }
+            for (int t = 0; t < NT; t++) {
+                const float dy = X_BLOCK(ck_block_q8_K, t, b)->d;
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * dy), acc[r][t]);
+            }
+        }
+    }
+    TILE_END(0.0f)
+}
+
+// ---- F16 / BF16 / F32 ----------------------------------------------------------------------
+CK_AI __m256 load8(int type, const uint8_t *p, int64_t i) {
+    if (type == CK_F32) return _mm256_loadu_ps((const float *)p + i);
+    const __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)p + i));
+    if (type == CK_F16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+CK_AI float load1(int type, const uint8_t *p, int64_t i) {
+    if (type == CK_F32) return ((const float *)p)[i];
+    if (type == CK_F16) return h2f(((const uint16_t *)p)[i]);
+    return ck_bf2f(((const uint16_t *)p)[i]);
+}
+
+CK_AI void fx_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
+                float *out, int64_t os, const int NR, const int NT, const int type) {
+    TILE_BEGIN
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 xv[CK_TILE_T];
+        for (int t = 0; t < NT; t++) xv[t] = load8(type, x + t * xrs, i);
+        for (int r = 0; r < NR; r++) {
+            const __m256 wv = load8(type, w + r * wrs, i);
+            for (int t = 0; t < NT; t++) acc[r][t] = _mm256_fmadd_ps(wv, xv[t], acc[r][t]);
+        }
+    }
+    for (int r = 0; r < NR; r++) for (int t = 0; t < NT; t++) {
+        float s = hsum(acc[r][t]);
+        for (int64_t j = i; j < n; j++) s += load1(type, w + r * wrs, j) * load1(type, x + t * xrs, j);
+        out[t * os + r] = s;
+    }
+}
+
+// ---- tile entry points: one instantiation per (rows, tokens) shape --------------------------
+#define CK_ARGS int64_t n, const uint8_t *w, size_t wrs, int nr, const uint8_t *x, size_t xrs, int nt, float *out, int64_t os
+#define CK_SHAPES(CALL) \
+    switch (nr * 8 + nt) { \
+    case 9: CALL(1, 1); break; case 10: CALL(1, 2); break; case 11: CALL(1, 3); break; case 12: CALL(1, 4); break; \
+    case 17: CALL(2, 1); break; case 18: CALL(2, 2); break; case 19: CALL(2, 3); break; case 20: CALL(2, 4); break; \
+    case 25: CALL(3, 1); break; case 26: CALL(3, 2); break; case 27: CALL(3, 3); break; case 28: CALL(3, 4); break; \
+    case 33: CALL(4, 1); break; case 34: CALL(4, 2); break; case 35: CALL(4, 3); break; case 36: CALL(4, 4); break; \
+    default: break; \
+    }
+
+#define CALL_Q8_0(R, T) q8_0_k(n, w, wrs, x, xrs, out, os, R, T)
+#define CALL_Q4_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 0)
+#define CALL_Q5_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 1)
+#define CALL_Q4_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 0)
+#define CALL_Q5_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 1)
+#define CALL_Q4_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 0)
+#define CALL_Q5_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 1)
+#define CALL_Q6_K(R, T) q6_K_k(n, w, wrs, x, xrs, out, os, R, T)
+#define CALL_F32(R, T) fx_k(n, w, wrs, x, xrs, out, os, R, T, CK_F32)
+#define CALL_F16(R, T) fx_k(n, w, wrs, x, xrs, out, os, R, T, CK_F16)
+#define CALL_BF16(R, T) fx_k(n, w, wrs, x, xrs, out, os, R, T, CK_BF16)
+
+static void tile_q8_0(CK_ARGS) { CK_SHAPES(CALL_Q8_0) }
+static void tile_q4_0(CK_ARGS) { CK_SHAPES(CALL_Q4_0) }
+static void tile_q5_0(CK_ARGS) { CK_SHAPES(CALL_Q5_0) }
+static void tile_q4_1(CK_ARGS) { CK_SHAPES(CALL_Q4_1) }
+static void tile_q5_1(CK_ARGS) { CK_SHAPES(CALL_Q5_1) }
+static void tile_q4_K(CK_ARGS) { CK_SHAPES(CALL_Q4_K) }
+static void tile_q5_K(CK_ARGS) { CK_SHAPES(CALL_Q5_K) }
+static void tile_q6_K(CK_ARGS) { CK_SHAPES(CALL_Q6_K) }
+static void tile_f32(CK_ARGS) { CK_SHAPES(CALL_F32) }
+static void tile_f16(CK_ARGS) { CK_SHAPES(CALL_F16) }
+static void tile_bf16(CK_ARGS) { CK_SHAPES(CALL_BF16) }
+
+#pragma clang attribute pop
+
+ck_tile_fn CK_FAMILY_FN(int type) {
+    switch (type) {
+    case CK_Q8_0: return tile_q8_0;
+    case CK_Q4_0: return tile_q4_0;
+    case CK_Q5_0: return tile_q5_0;
+    case CK_Q4_1: return tile_q4_1;
+    case CK_Q5_1: return tile_q5_1;
+    case CK_Q4_K: return tile_q4_K;
+    case CK_Q5_K: return tile_q5_K;
+    case CK_Q6_K: return tile_q6_K;
+    case CK_F32: return tile_f32;
+    case CK_F16: return tile_f16;
+    case CK_BF16: return tile_bf16;
+    default: return NULL;
+    }
+}
