@@ -39,9 +39,22 @@ CK_AI __m256i dot_s16(__m256i acc, __m256i a, __m256i b) {
 
 // 16 packed bytes of nibbles -> 32 bytes: low nibbles first, then high nibbles (ggml's element order).
 CK_AI __m256i unpack_nibbles(const uint8_t *q) {
-    const __m128i v = _mm_loadu_si128((const __m128i *)q);
-    const __m128i m = _mm_set1_epi8(0x0F);
-    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m), _mm_and_si128(v, m));
+    // one broadcast load, then a per-lane shift: the upper 128 bits take the high nibbles
+    const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)q));
+    return _mm256_and_si256(_mm256_srlv_epi64(v, _mm256_set_epi64x(4, 4, 0, 0)), _mm256_set1_epi8(0x0F));
+}
+
+// An f16 scale broadcast to 8 floats (broadcast load + one conversion, no scalar round trip).
+CK_AI __m256 bcast_half(const ck_half *h) {
+    return _mm256_cvtph_ps(_mm_set1_epi16((short)*h));
+}
+
+// Adjacent f16 pair (d, m) -> 8 x d and 8 x m.
+CK_AI void bcast_half2(const ck_half *h, __m256 *d, __m256 *m) {
+    uint32_t u; memcpy(&u, h, 4);
+    const __m256 v = _mm256_cvtph_ps(_mm_set1_epi32((int)u));
+    *d = _mm256_permute_ps(v, 0x00);
+    *m = _mm256_permute_ps(v, 0x55);
 }
 
 // 32 bits -> 32 bytes, 0x10 where the bit is set.
@@ -59,6 +72,14 @@ CK_AI __m256i bits_to_0x10(const uint8_t *qh) {
 #endif
 }
 
+#ifndef CK_PF_DIST
+#define CK_PF_DIST 4096   // bytes ahead of the weight stream to prefetch in decode (n_tok = 1) tiles
+#endif
+// Decode tiles read NR contiguous rows; prefetch that byte stream CK_PF_DIST ahead, `bytes` per block step.
+#define PREFETCH_TILE(pf, bytes) do { \
+        for (size_t k_ = 0; k_ < (bytes); k_ += 64) _mm_prefetch((pf) + k_, _MM_HINT_T0); \
+        (pf) += (bytes); \
+    } while (0)
 #define W_BLOCK(T, r, b) ((const T *)(w + (size_t)(r) * wrs) + (b))
 #define X_BLOCK(T, t, b) ((const T *)(x + (size_t)(t) * xrs) + (b))
 
@@ -74,21 +95,23 @@ CK_AI void q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
                   float *out, int64_t os, const int NR, const int NT) {
     const int64_t nb = n / CK_QK;
     TILE_BEGIN
+    const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        __m256i xv[CK_TILE_T]; float dx[CK_TILE_T];
+        if (NT == 1) PREFETCH_TILE(pf, NR * sizeof(ck_block_q8_0));
+        __m256i xv[CK_TILE_T]; __m256 dx[CK_TILE_T];
         for (int t = 0; t < NT; t++) {
             const ck_block_q8_0 *xb = X_BLOCK(ck_block_q8_0, t, b);
             xv[t] = _mm256_loadu_si256((const __m256i *)xb->qs);
-            dx[t] = h2f(xb->d);
+            dx[t] = bcast_half(&xb->d);
         }
         for (int r = 0; r < NR; r++) {
             const ck_block_q8_0 *wb = W_BLOCK(ck_block_q8_0, r, b);
             const __m256i wv = _mm256_loadu_si256((const __m256i *)wb->qs);
             const __m256i au = _mm256_sign_epi8(wv, wv);
-            const float dw = h2f(wb->d);
+            const __m256 dw = bcast_half(&wb->d);
             for (int t = 0; t < NT; t++) {
                 const __m256i p = dot_u8s8(_mm256_setzero_si256(), au, _mm256_sign_epi8(xv[t], wv));
-                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * dx[t]), acc[r][t]);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
             }
         }
     }
@@ -101,28 +124,30 @@ CK_AI void qx_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     const int64_t nb = n / CK_QK;
     const __m256i off = _mm256_set1_epi8(Q5 ? 16 : 8);
     TILE_BEGIN
+    const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        __m256i xv[CK_TILE_T], negoff[CK_TILE_T]; float dx[CK_TILE_T];
+        if (NT == 1) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_0) : sizeof(ck_block_q4_0)));
+        __m256i xv[CK_TILE_T], negoff[CK_TILE_T]; __m256 dx[CK_TILE_T];
         for (int t = 0; t < NT; t++) {
             const ck_block_q8_0 *xb = X_BLOCK(ck_block_q8_0, t, b);
             xv[t] = _mm256_loadu_si256((const __m256i *)xb->qs);
             negoff[t] = _mm256_sub_epi32(_mm256_setzero_si256(), dot_u8s8(_mm256_setzero_si256(), off, xv[t]));
-            dx[t] = h2f(xb->d);
+            dx[t] = bcast_half(&xb->d);
         }
         for (int r = 0; r < NR; r++) {
-            __m256i q; float dw;
+            __m256i q; __m256 dw;
             if (Q5) {
                 const ck_block_q5_0 *wb = W_BLOCK(ck_block_q5_0, r, b);
                 q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh));
-                dw = h2f(wb->d);
+                dw = bcast_half(&wb->d);
             } else {
                 const ck_block_q4_0 *wb = W_BLOCK(ck_block_q4_0, r, b);
                 q = unpack_nibbles(wb->qs);
-                dw = h2f(wb->d);
+                dw = bcast_half(&wb->d);
             }
             for (int t = 0; t < NT; t++) {
                 const __m256i p = dot_u8s8(negoff[t], q, xv[t]);
-                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * dx[t]), acc[r][t]);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
             }
         }
     }
@@ -133,36 +158,36 @@ CK_AI void qx_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
 CK_AI void qx_1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
                   float *out, int64_t os, const int NR, const int NT, const int Q5) {
     const int64_t nb = n / CK_QK;
-    float summ[CK_TILE_R][CK_TILE_T];
-    for (int r = 0; r < NR; r++) for (int t = 0; t < NT; t++) summ[r][t] = 0.0f;
     TILE_BEGIN
+    const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        __m256i xv[CK_TILE_T]; float dx[CK_TILE_T], sx[CK_TILE_T];
+        if (NT == 1) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_1) : sizeof(ck_block_q4_1)));
+        __m256i xv[CK_TILE_T]; __m256 dx[CK_TILE_T], sx8[CK_TILE_T];
         for (int t = 0; t < NT; t++) {
             const ck_block_q8_1 *xb = X_BLOCK(ck_block_q8_1, t, b);
             xv[t] = _mm256_loadu_si256((const __m256i *)xb->qs);
-            dx[t] = h2f(xb->d);
-            sx[t] = h2f(xb->s);
+            bcast_half2(&xb->d, &dx[t], &sx8[t]);
+            sx8[t] = _mm256_mul_ps(sx8[t], _mm256_set1_ps(0.125f));   // 8 lanes of m*s/8 sum to m*s
         }
         for (int r = 0; r < NR; r++) {
-            __m256i q; float dw, mw;
+            __m256i q; __m256 dw, mw;
             if (Q5) {
                 const ck_block_q5_1 *wb = W_BLOCK(ck_block_q5_1, r, b);
                 q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh));
-                dw = h2f(wb->d); mw = h2f(wb->m);
+                bcast_half2(&wb->d, &dw, &mw);
             } else {
                 const ck_block_q4_1 *wb = W_BLOCK(ck_block_q4_1, r, b);
                 q = unpack_nibbles(wb->qs);
-                dw = h2f(wb->d); mw = h2f(wb->m);
+                bcast_half2(&wb->d, &dw, &mw);
             }
             for (int t = 0; t < NT; t++) {
                 const __m256i p = dot_u8s8(_mm256_setzero_si256(), q, xv[t]);
-                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * dx[t]), acc[r][t]);
-                summ[r][t] += mw * sx[t];
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
+                acc[r][t] = _mm256_fmadd_ps(mw, sx8[t], acc[r][t]);
             }
         }
     }
-    TILE_END(summ[r][t])
+    TILE_END(0.0f)
 }
 
 // ---- K-quants x Q8_K ------------------------------------------------------------------------
@@ -184,7 +209,9 @@ CK_AI void qx_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     const int64_t nb = n / CK_QK_K;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m10 = _mm256_set1_epi8(0x10);
     TILE_BEGIN
+    const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
+        if (NT == 1) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_K) : sizeof(ck_block_q4_K)));
         __m128i bs8[CK_TILE_T];
         for (int t = 0; t < NT; t++) {
             const ck_block_q8_K *xb = X_BLOCK(ck_block_q8_K, t, b);
@@ -242,7 +269,9 @@ CK_AI void q6_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     const int64_t nb = n / CK_QK_K;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
     TILE_BEGIN
+    const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
+        if (NT == 1) PREFETCH_TILE(pf, NR * sizeof(ck_block_q6_K));
         for (int r = 0; r < NR; r++) {
             const ck_block_q6_K *wb = W_BLOCK(ck_block_q6_K, r, b);
             const __m128i sc8 = _mm_loadu_si128((const __m128i *)wb->scales);
@@ -305,7 +334,9 @@ CK_AI void fx_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_
                 float *out, int64_t os, const int NR, const int NT, const int type) {
     TILE_BEGIN
     int64_t i = 0;
+    const char *pf = (const char *)w + CK_PF_DIST;
     for (; i + 8 <= n; i += 8) {
+        if (NT == 1 && NR * wrs > 8192) PREFETCH_TILE(pf, NR * (type == CK_F32 ? 32 : 16));
         __m256 xv[CK_TILE_T];
         for (int t = 0; t < NT; t++) xv[t] = load8(type, x + t * xrs, i);
         for (int r = 0; r < NR; r++) {
