@@ -104,4 +104,5 @@ typedef void (*ck_tile_fn)(int64_t n, const uint8_t *w, size_t wrs, int nr,
 ck_tile_fn ck_tile_avx2(int type);
 ck_tile_fn ck_tile_avx512(int type);
 ck_tile_fn ck_tile_vnni(int type);
-
+// AVX2 activation quantizers, bit-exact with the scalar ones; returns 0 when dot_type has none.
+int ck_quantize_row_avx2(int dot_type, const float *x, void *y, int64_t n);

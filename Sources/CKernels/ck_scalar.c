@@ -193,14 +193,17 @@ static inline int nearest_int(float fval) {
     return (i & 0x007fffff) - 0x00400000;
 }
 
+// ggml's x86 build (the one llama.cpp's references come from) quantizes activations with
+// id = 127/amax and round-half-to-even, not the portable reference's 1/d and roundf; the
+// difference shows up as flipped near-ties in greedy decoding, so follow the x86 path.
 static void quant_q8_0(const float *x, ck_block_q8_0 *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++) {
         float amax = 0.0f;
         for (int j = 0; j < 32; j++) { const float v = x[i * 32 + j]; amax = amax > fabsf(v) ? amax : fabsf(v); }
-        const float d = amax / ((1 << 7) - 1);
-        const float id = d ? 1.0f / d : 0.0f;
+        const float d = amax / 127.f;
+        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
         y[i].d = ck_f2h(d);
-        for (int j = 0; j < 32; ++j) y[i].qs[j] = (int8_t)roundf(x[i * 32 + j] * id);
+        for (int j = 0; j < 32; ++j) y[i].qs[j] = (int8_t)nearbyintf(x[i * 32 + j] * id);
     }
 }
 
@@ -208,17 +211,15 @@ static void quant_q8_1(const float *x, ck_block_q8_1 *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++) {
         float amax = 0.0f;
         for (int j = 0; j < 32; j++) { const float v = x[i * 32 + j]; amax = amax > fabsf(v) ? amax : fabsf(v); }
-        const float d = amax / ((1 << 7) - 1);
-        const float id = d ? 1.0f / d : 0.0f;
+        const float d = amax / 127.f;
+        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
         y[i].d = ck_f2h(d);
         int sum = 0;
-        for (int j = 0; j < 16; ++j) {
-            const float v0 = x[i * 32 + j] * id, v1 = x[i * 32 + 16 + j] * id;
-            y[i].qs[j] = (int8_t)roundf(v0);
-            y[i].qs[16 + j] = (int8_t)roundf(v1);
-            sum += y[i].qs[j] + y[i].qs[16 + j];
+        for (int j = 0; j < 32; ++j) {
+            y[i].qs[j] = (int8_t)nearbyintf(x[i * 32 + j] * id);
+            sum += y[i].qs[j];
         }
-        y[i].s = ck_f2h(sum * d);
+        y[i].s = ck_f2h(d * (float)sum);
     }
 }
 

@@ -97,7 +97,10 @@ int ck_vec_dot_type(int type) {
     }
 }
 
-void ck_quantize_row(int dot_type, const float *x, void *y, int64_t n) { ck_scalar_quantize(dot_type, x, y, n); }
+void ck_quantize_row(int dot_type, const float *x, void *y, int64_t n) {
+    if (cur_level() >= 1 && ck_quantize_row_avx2(dot_type, x, y, n)) return;
+    ck_scalar_quantize(dot_type, x, y, n);
+}
 void ck_dequantize_row(int type, const void *x, float *y, int64_t n) { ck_scalar_dequantize(type, x, y, n); }
 
 float ck_vec_dot(int type, int64_t n, const void *w, const void *x) {

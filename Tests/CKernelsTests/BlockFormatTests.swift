@@ -2,7 +2,7 @@ import CKernels
 import Foundation
 import Testing
 
-@Suite struct BlockFormatTests {
+@Suite(.serialized) struct BlockFormatTests {
     @Test(arguments: T.weightTypes + [T.q8_1, T.q8_K])
     func dequantizeMatchesFormatSpec(type: Int32) {
         var rng = SplitMix(seed: 0xD0 + UInt64(type))
@@ -62,12 +62,26 @@ import Testing
         for j in 32..<64 { x[j] = Float(j - 48) * 0.5 }
         for j in 256..<512 { x[j] = Float(j % 7) - 3 }
         x[300] = -9
-        #expect(ckQuantize(T.q8_0, x) == Reference.quantizeQ8_0(x, withSum: false))
-        #expect(ckQuantize(T.q8_1, x) == Reference.quantizeQ8_0(x, withSum: true))
-        #expect(ckQuantize(T.q8_K, x) == Reference.quantizeQ8_K(x))
+        // round-half cases: values whose scaled quotient lands exactly on .5
+        for j in 64..<96 { x[j] = j == 64 ? 127 : Float(j - 80) + 0.5 }
+        x[600] = 5; x[601] = -5   // tie on |max| within a Q8_K block: the first one wins
+        for j in 602..<768 { x[j] = Float(j % 9) * 0.25 - 1 }
         var zeros = x
         for j in 0..<256 { zeros[j] = 0 }
-        #expect(ckQuantize(T.q8_K, zeros) == Reference.quantizeQ8_K(zeros))
+        for level in Int32(0)...maxISALevel {
+            withISA(level) {
+                #expect(ckQuantize(T.q8_0, x) == Reference.quantizeQ8_0(x, withSum: false), "level \(level)")
+                #expect(ckQuantize(T.q8_1, x) == Reference.quantizeQ8_0(x, withSum: true), "level \(level)")
+                #expect(ckQuantize(T.q8_K, x) == Reference.quantizeQ8_K(x), "level \(level)")
+                #expect(ckQuantize(T.q8_K, zeros) == Reference.quantizeQ8_K(zeros), "level \(level)")
+            }
+        }
+        // random data in bulk, SIMD against scalar
+        let big = randomActivations(256 * 64, rng: &rng)
+        for dt in [T.q8_0, T.q8_1, T.q8_K] {
+            let scalar = withISA(0) { ckQuantize(dt, big) }
+            #expect(withISA(maxISALevel) { ckQuantize(dt, big) } == scalar, "\(T.name(dt))")
+        }
     }
 
     @Test func floatRowConversions() {

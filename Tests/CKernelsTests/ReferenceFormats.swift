@@ -107,20 +107,21 @@ enum Reference {
         return y
     }
 
-    /// ggml's quantize_row_q8_0_ref / q8_1_ref: d = amax/127, q = round(x/d) (half away from zero).
+    /// ggml's x86 quantize_row_q8_0 / q8_1: d = amax/127, id = 127/amax, q = x*id rounded half to even,
+    /// s = d*sum(q).
     static func quantizeQ8_0(_ x: [Float], withSum: Bool) -> [UInt8] {
         var out = [UInt8]()
         for blk in 0..<(x.count / 32) {
             let v = Array(x[(32 * blk)..<(32 * blk + 32)])
             let amax = v.map { abs($0) }.max()!
             let d = amax / 127
-            let id: Float = d != 0 ? 1 / d : 0
-            let q = v.map { Int8(($0 * id).rounded()) }
+            let id: Float = amax != 0 ? 127 / amax : 0
+            let q = v.map { Int8(($0 * id).rounded(.toNearestOrEven)) }
             var blockBytes = [UInt8]()
             let dh = Float16(d).bitPattern
             blockBytes += [UInt8(dh & 0xff), UInt8(dh >> 8)]
             if withSum {
-                let s = Float16(Float(q.reduce(0) { $0 + Int($1) }) * d).bitPattern
+                let s = Float16(d * Float(q.reduce(0) { $0 + Int($1) })).bitPattern
                 blockBytes += [UInt8(s & 0xff), UInt8(s >> 8)]
             }
             blockBytes += q.map { UInt8(bitPattern: $0) }
