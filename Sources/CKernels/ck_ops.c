@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <stdlib.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -67,6 +68,8 @@ void ck_store_kv(const float *x, int64_t n_tok, int64_t kv_dim, uint16_t *cache,
     }
 }
 
+#define CK_ATTN_TILED_ROWS 64
+
 // ---- attention ------------------------------------------------------------------------------
 
 typedef struct {
@@ -81,6 +84,7 @@ typedef struct {
     float *scratch;
     int64_t scratch_per_thread;
     float *out;
+    const uint8_t *exact_f32;  // per token: the f32 path (long query runs) or the f16 one
     atomic_int_fast64_t next;
 } attn_ctx;
 
@@ -131,6 +135,55 @@ static void mad_f16_avx2(float *acc, const uint16_t *v, float w, int n) {
 }
 #endif
 
+static void scale_f16_scalar(uint16_t *y, float v, int n) {
+    for (int i = 0; i < n; i++) y[i] = ck_fp32_to_fp16(ck_fp16_to_fp32(y[i]) * v);
+}
+
+static void mad_into_f16_scalar(uint16_t *y, const uint16_t *x, float v, int n) {
+    for (int i = 0; i < n; i++) y[i] = ck_fp32_to_fp16(fmaf(ck_fp16_to_fp32(x[i]), v, ck_fp16_to_fp32(y[i])));
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma,f16c")))
+static void scale_f16_avx2(uint16_t *y, float v, int n) {
+    const __m256 vv = _mm256_set1_ps(v);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 a = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), vv);
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(a, _MM_FROUND_TO_NEAREST_INT));
+    }
+    scale_f16_scalar(y + i, v, n - i);
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void mad_into_f16_avx2(uint16_t *y, const uint16_t *x, float v, int n) {
+    const __m256 vv = _mm256_set1_ps(v);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 a = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i)));
+        a = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), vv, a);
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(a, _MM_FROUND_TO_NEAREST_INT));
+    }
+    mad_into_f16_scalar(y + i, x + i, v, n - i);
+}
+#endif
+
+static void scale_f16(uint16_t *y, float v, int n, int fast) {
+#if defined(__x86_64__)
+    if (fast) { scale_f16_avx2(y, v, n); return; }
+#endif
+    (void)fast;
+    scale_f16_scalar(y, v, n);
+}
+
+static void mad_into_f16(uint16_t *y, const uint16_t *x, float v, int n, int fast) {
+#if defined(__x86_64__)
+    if (fast) { mad_into_f16_avx2(y, x, v, n); return; }
+#endif
+    (void)fast;
+    mad_into_f16_scalar(y, x, v, n);
+}
+
 static void attention_task(void *vctx, int ith, int nth) {
     (void)nth;
     attn_ctx *c = (attn_ctx *)vctx;
@@ -140,6 +193,7 @@ static void attention_task(void *vctx, int ith, int nth) {
     float *scores = c->scratch + ith * c->scratch_per_thread;
     float *qh = scores + (c->scratch_per_thread - 2 * hd - 64);
     float *acc = qh + hd;
+    uint16_t vk16[512];
 #if defined(__x86_64__)
     const int fast = (ck_cpu_features() & CK_FEAT_AVX2) != 0;
 #else
@@ -159,7 +213,37 @@ static void attention_task(void *vctx, int ith, int nth) {
         const uint16_t *vb = c->v_cache + (int64_t)c->slot[t] * c->slot_stride + (int64_t)kvh * hd;
         // Q is rounded to f16 as ggml does before its f16 K·Q products.
         const float *qsrc = c->q + t * (int64_t)c->n_head * hd + (int64_t)h * hd;
-        for (int i = 0; i < hd; i++) qh[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(qsrc[i]));
+        const int exact = c->exact_f32[t];
+        if (exact) memcpy(qh, qsrc, sizeof(float) * hd);
+        else for (int i = 0; i < hd; i++) qh[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(qsrc[i]));
+        if (!exact) {
+            // llama.cpp's CPU flash attention for short query runs: Q in f16, online softmax,
+            // V accumulated in f16 (rounded at every step). Matching it keeps greedy output in
+            // step with llama.cpp's on near-tied logits.
+            float M = -INFINITY, S = 0.0f;
+            for (int i = 0; i < hd; i++) vk16[i] = 0;
+            for (int32_t j = lo; j <= p; j++) {
+                const uint16_t *kr = kb + (int64_t)j * kv_dim;
+#if defined(__x86_64__)
+                const float s = (fast ? dot_f16_avx2(qh, kr, hd) : dot_f16_scalar(qh, kr, hd)) * c->scale;
+#else
+                const float s = dot_f16_scalar(qh, kr, hd) * c->scale;
+#endif
+                float ms = 1.0f, vs = 1.0f;
+                if (s > M) {
+                    const float Mold = M;
+                    M = s;
+                    ms = expf(Mold - M);
+                    scale_f16(vk16, ms, hd, fast);
+                } else {
+                    vs = expf(s - M);
+                }
+                mad_into_f16(vk16, vb + (int64_t)j * kv_dim, vs, hd, fast);
+                S = S * ms + vs;
+            }
+            const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+            for (int i = 0; i < hd; i++) acc[i] = ck_fp16_to_fp32(vk16[i]) * inv;
+        } else {
         float mx = -INFINITY;
         for (int32_t j = lo; j <= p; j++) {
             const uint16_t *kr = kb + (int64_t)j * kv_dim;
@@ -190,6 +274,7 @@ static void attention_task(void *vctx, int ith, int nth) {
             mad_f16_scalar(acc, vr, w, hd);
 #endif
         }
+        }
         memcpy(c->out + t * (int64_t)c->n_head * hd + (int64_t)h * hd, acc, sizeof(float) * hd);
     }
 }
@@ -206,8 +291,19 @@ void ck_attention(ck_pool *pool, const float *q, int64_t n_tok, int n_head, int 
     // per thread: scores (max_ctx), a copy of q (head_dim), the accumulator (head_dim), slack
     const int64_t max_ctx = slot_stride / ((int64_t)n_kv_head * head_dim);
     c.scratch_per_thread = ck_attention_scratch_floats(pool, max_ctx, head_dim) / ck_pool_size(pool);
+    // llama.cpp switches kernels by the rows of a micro-batch: 64 or more take its tiled f32
+    // path, fewer its f16-accumulating one. Decide per sequence (its tokens in this batch), so
+    // a sequence's numbers never depend on what else is batched with it.
+    uint8_t *exact = malloc((size_t)n_tok);
+    for (int64_t t = 0; t < n_tok; t++) {
+        int64_t same = 0;
+        for (int64_t u = 0; u < n_tok && same < CK_ATTN_TILED_ROWS; u++) same += slot[u] == slot[t];
+        exact[t] = same >= CK_ATTN_TILED_ROWS;
+    }
+    c.exact_f32 = exact;
     atomic_init(&c.next, 0);
     ck_pool_run(pool, attention_task, &c);
+    free(exact);
 }
 
 // ---- activations ----------------------------------------------------------------------------
