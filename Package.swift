@@ -30,5 +30,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "GGUF"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer"]),
+        // Runs the built `vkserve` binary as a user would.
+        .testTarget(name: "VkserveCLITests", dependencies: ["vkserve"]),
     ]
 )

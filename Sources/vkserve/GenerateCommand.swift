@@ -42,10 +42,11 @@ struct GenerateCommand: ParsableCommand {
     var prompt: String
 
     func run() throws {
-        let engine = try backend.makeBackend(context: context)
         let params = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                         repetitionPenalty: repeatPenalty, seed: seed)
-        if let problem = params.problem { throw CommandFailure(problem) }
+        if let problem = params.problem { throw ValidationError(problem) }
+        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        let engine = try backend.makeBackend(context: context)
         let ids = engine.model.tokenizer.encode(prompt)
         let generator = SingleSequenceGenerator(backend: engine)
         let result = try generator.generate(promptIDs: ids, parameters: params, maxTokens: maxTokens, stop: stops) { piece in

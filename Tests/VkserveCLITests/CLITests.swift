@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+/// Runs the `vkserve` binary built beside the test bundle.
+struct CLI {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let smol = root.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+    static let gemma = root.appendingPathComponent("models/gemma-3-270m-q4_k_m.gguf").path
+
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vkserve")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ args: [String]) throws -> Result {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.currentDirectoryURL = root
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func requireModels() throws {
+        for m in [smol, gemma] where !FileManager.default.fileExists(atPath: m) {
+            Issue.record("\(m) is missing: run scripts/fetch-models.sh")
+            throw CancellationError()
+        }
+    }
+}
+
+@Suite("vkserve command line", .serialized)
+struct CLITests {
+    @Test("tokenize prints llama.cpp's ids, with and without BOS and special parsing")
+    func tokenize() throws {
+        try CLI.requireModels()
+        #expect(try CLI.run(["tokenize", "--model", CLI.gemma, "Hello world"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "[2, 9259, 1902]")
+        #expect(try CLI.run(["tokenize", "--model", CLI.gemma, "--no-bos", "Hello world"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "[9259, 1902]")
+        #expect(try CLI.run(["tokenize", "--model", CLI.smol, "<|im_start|>user\nhi<|im_end|>"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "[1, 4093, 198, 6004, 2]")
+        let plain = try CLI.run(["tokenize", "--model", CLI.smol, "--no-special", "<|im_start|>"])
+        #expect(!plain.stdout.contains("[1]"))
+    }
+
+    @Test("inspect prints metadata and the tensor table; --json parses")
+    func inspect() throws {
+        try CLI.requireModels()
+        let r = try CLI.run(["inspect", CLI.smol])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("llama.block_count"))
+        #expect(r.stdout.contains("blk.29.ffn_down.weight"))
+        #expect(r.stdout.contains("Q4_1"))
+        let j = try CLI.run(["inspect", "--json", CLI.gemma])
+        #expect(j.status == 0)
+        #expect(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) is [String: Any])
+    }
+
+    @Test("a truncated model gives a clear error and a non-zero exit, never a crash")
+    func truncated() throws {
+        try CLI.requireModels()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vkserve-cli-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = try Data(contentsOf: URL(fileURLWithPath: CLI.smol)).prefix(50_000_000)
+        let cut = dir.appendingPathComponent("cut.gguf")
+        try data.write(to: cut)
+        for args in [["inspect", cut.path], ["generate", "--model", cut.path, "hi"]] {
+            let r = try CLI.run(args)
+            #expect(r.status == 1, "\(args): status \(r.status)")
+            #expect(r.stderr.contains("truncated"), "\(args): \(r.stderr)")
+        }
+        let junk = dir.appendingPathComponent("junk.gguf")
+        try Data(String(repeating: "this is not a model at all. ", count: 4).utf8).write(to: junk)
+        let r = try CLI.run(["inspect", junk.path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("not a GGUF file"))
+    }
+
+    @Test("generate --json returns ids, text and timings; greedy is repeatable")
+    func generate() throws {
+        try CLI.requireModels()
+        let args = ["generate", "--temperature", "0", "--max-tokens", "8", "--json", "The capital of France is"]
+        let a = try CLI.run(args), b = try CLI.run(args)
+        #expect(a.status == 0, "\(a.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(a.stdout.utf8)) as? [String: Any])
+        #expect(obj["prompt_ids"] as? [Int] == [504, 3575, 282, 4649, 314])
+        #expect((obj["generated_ids"] as? [Int])?.count == 8)
+        #expect((obj["text"] as? String)?.hasPrefix(" Paris") == true)
+        let timings = try #require(obj["timings"] as? [String: Any])
+        #expect((timings["decode_tokens_per_second"] as? Double ?? 0) > 0)
+        let ga = try #require(try JSONSerialization.jsonObject(with: Data(a.stdout.utf8)) as? [String: Any])
+        let gb = try #require(try JSONSerialization.jsonObject(with: Data(b.stdout.utf8)) as? [String: Any])
+        #expect(ga["generated_ids"] as? [Int] == gb["generated_ids"] as? [Int])
+    }
+
+    @Test("bad arguments are refused with a message")
+    func badArguments() throws {
+        try CLI.requireModels()
+        let r = try CLI.run(["generate", "--top-p", "0", "hi"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("top_p"))
+        let missing = try CLI.run(["generate", "--model", "/nonexistent.gguf", "hi"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("cannot open"))
+    }
+}
