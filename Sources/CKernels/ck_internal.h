@@ -106,3 +106,6 @@ ck_tile_fn ck_tile_avx512(int type);
 ck_tile_fn ck_tile_vnni(int type);
 // AVX2 activation quantizers, bit-exact with the scalar ones; returns 0 when dot_type has none.
 int ck_quantize_row_avx2(int dot_type, const float *x, void *y, int64_t n);
+// Like ck_pool_run, but workers that have not started by the time thread 0 returns from fn skip the
+// job: fn must take its work from shared counters and must not rely on every ith running.
+void ck_pool_run_dynamic(ck_pool *pool, ck_task_fn fn, void *ctx);

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "ck_internal.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -19,10 +20,17 @@ struct ck_pool {
     _Alignas(64) _Atomic uint32_t generation;   // bumped once per job; futex word
     _Alignas(64) _Atomic int n_done;            // workers finished with the current job
     _Alignas(64) _Atomic int n_sleeping;
+    // Who takes part in the current job: generation << 32 | CLOSED | number of workers that joined.
+    // A worker joins with a CAS that checks the generation, so it can never join a job twice or a
+    // job other than the one it saw; a dynamic job is closed by thread 0 when its own share is done.
+    _Alignas(64) _Atomic uint64_t join;
     _Atomic int stop;
+    int dynamic;
     ck_task_fn fn;
     void *ctx;
 };
+
+#define JOIN_CLOSED (1ull << 31)
 
 typedef struct { ck_pool *pool; int ith; } worker_arg;
 
@@ -71,6 +79,12 @@ static void *worker_main(void *p) {
         }
         seen = g;
         if (atomic_load_explicit(&pool->stop, memory_order_acquire)) break;
+        uint64_t v = atomic_load(&pool->join);
+        int joined = 0;
+        while ((uint32_t)(v >> 32) == g && !(v & JOIN_CLOSED)) {
+            if (atomic_compare_exchange_weak(&pool->join, &v, v + 1)) { joined = 1; break; }
+        }
+        if (!joined) continue;   // a dynamic job that finished without us
         pool->fn(pool->ctx, a.ith, pool->n_threads);
         atomic_fetch_add_explicit(&pool->n_done, 1, memory_order_release);
     }
@@ -101,17 +115,31 @@ static void wake_workers(ck_pool *pool) {
     if (atomic_load(&pool->n_sleeping) > 0) futex_wake_all(&pool->generation);
 }
 
-void ck_pool_run(ck_pool *pool, ck_task_fn fn, void *ctx) {
+static void run_job(ck_pool *pool, ck_task_fn fn, void *ctx, int dynamic) {
     if (!pool || pool->n_threads == 1) { fn(ctx, 0, 1); return; }
+    const uint32_t g = atomic_load(&pool->generation) + 1;
+    atomic_store(&pool->join, (uint64_t)g << 32);   // before the fields: see the join comment
     pool->fn = fn;
     pool->ctx = ctx;
+    pool->dynamic = dynamic;
     atomic_store_explicit(&pool->n_done, 0, memory_order_relaxed);
     atomic_fetch_add(&pool->generation, 1);   // seq_cst: pairs with the sleeper's n_sleeping/generation check
     wake_workers(pool);
     fn(ctx, 0, pool->n_threads);
-    const int want = pool->n_threads - 1;
-    while (atomic_load_explicit(&pool->n_done, memory_order_acquire) != want) cpu_relax();
+    int want = pool->n_threads - 1;
+    if (dynamic) want = (int)(atomic_fetch_or(&pool->join, JOIN_CLOSED) & 0xffff);
+    // Wait for the workers. If one has not finished after a short spin it was probably descheduled
+    // (more runnable threads than cores): yield so it can run instead of burning our time slice.
+    int spins = 0;
+    while (atomic_load_explicit(&pool->n_done, memory_order_acquire) != want) {
+        if (++spins < 4096) cpu_relax();
+        else sched_yield();
+    }
 }
+
+void ck_pool_run(ck_pool *pool, ck_task_fn fn, void *ctx) { run_job(pool, fn, ctx, 0); }
+
+void ck_pool_run_dynamic(ck_pool *pool, ck_task_fn fn, void *ctx) { run_job(pool, fn, ctx, 1); }
 
 void ck_pool_destroy(ck_pool *pool) {
     if (!pool) return;

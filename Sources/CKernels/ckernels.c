@@ -124,7 +124,8 @@ typedef struct {
     float *out; int64_t os;
     int64_t chunk_rows, n_chunks;
     _Alignas(64) _Atomic int64_t next_chunk;
-    _Alignas(64) _Atomic int converted;   // threads done converting activations
+    _Alignas(64) _Atomic int64_t next_tok;   // activation rows handed out for conversion
+    _Alignas(64) _Atomic int64_t tok_done;   // activation rows converted
 } matmul_ctx;
 
 static void matmul_chunk(const matmul_ctx *c, int64_t chunk) {
@@ -150,19 +151,23 @@ static void matmul_chunk(const matmul_ctx *c, int64_t chunk) {
 
 static void matmul_task(void *p, int ith, int nth) {
     matmul_ctx *c = p;
-    if (c->x) {   // convert this thread's share of the activations, then wait for the others
+    (void)ith; (void)nth;
+    if (c->x) {   // convert activation rows (shared counter), then wait until every row is converted
         const int dt = ck_vec_dot_type(c->type);
-        for (int64_t t = ith; t < c->n_tok; t += nth)
+        for (int64_t t = atomic_fetch_add(&c->next_tok, 1); t < c->n_tok; t = atomic_fetch_add(&c->next_tok, 1)) {
             ck_quantize_row(dt, c->x + t * c->x_stride, c->xq + (size_t)t * c->xrs, c->n);
-        atomic_fetch_add(&c->converted, 1);
-        while (atomic_load_explicit(&c->converted, memory_order_acquire) != nth) {
+            atomic_fetch_add(&c->tok_done, 1);
+        }
+        while (atomic_load_explicit(&c->tok_done, memory_order_acquire) != c->n_tok) {
 #if defined(__x86_64__)
             __builtin_ia32_pause();
 #endif
         }
     }
-    // First chunk is static (no contention on the common path), the rest come from the counter.
-    for (int64_t chunk = ith; chunk < c->n_chunks; chunk = atomic_fetch_add(&c->next_chunk, 1))
+    // Every chunk comes from the shared counter: a thread that starts late (descheduled) finds the
+    // work already taken instead of holding everyone up with a statically assigned chunk.
+    for (int64_t chunk = atomic_fetch_add(&c->next_chunk, 1); chunk < c->n_chunks;
+         chunk = atomic_fetch_add(&c->next_chunk, 1))
         matmul_chunk(c, chunk);
 }
 
@@ -181,14 +186,15 @@ static void matmul_run(ck_pool *pool, matmul_ctx *c) {
     if (chunk < CK_TILE_R) chunk = CK_TILE_R;
     c->chunk_rows = chunk;
     c->n_chunks = (c->rows + chunk - 1) / chunk;
-    atomic_store(&c->next_chunk, nth);
-    atomic_store(&c->converted, 0);
+    atomic_store(&c->next_chunk, 0);
+    atomic_store(&c->next_tok, 0);
+    atomic_store(&c->tok_done, 0);
     if (nth == 1 || c->n_chunks == 1) {
         if (c->x) matmul_task(c, 0, 1);
         else for (int64_t i = 0; i < c->n_chunks; i++) matmul_chunk(c, i);
         return;
     }
-    ck_pool_run(pool, matmul_task, c);
+    ck_pool_run_dynamic(pool, matmul_task, c);
 }
 
 void ck_matmul_q(ck_pool *pool, int type, const void *w, int64_t n, int64_t rows,
