@@ -180,6 +180,12 @@ public final class CPUBackend: ComputeBackend {
                   Int64(c.hidden), Int64(m), quantScratch, logits.baseAddress!, Int64(c.vocabularySize))
     }
 
+    /// Read bandwidth of this machine with the backend's threads, in bytes per second: the bound
+    /// that memory-bound decode is judged against.
+    public func measureReadBandwidth(bytes: Int = 1 << 29, repetitions: Int = 4) -> Double {
+        ck_read_bandwidth(pool, Int64(bytes), Int32(repetitions))
+    }
+
     public func memoryUsage() -> MemoryUsage {
         let c = config
         let weights = model.weights.all.reduce(0) { $0 + $1.byteCount }

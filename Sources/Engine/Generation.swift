@@ -48,7 +48,9 @@ public struct SingleSequenceGenerator {
     }
 
     /// - Parameter onText: receives text as it becomes final; return false to cancel.
+    /// - Parameter stopAtEndOfGeneration: false keeps decoding through end-of-generation tokens (benchmarks).
     public func generate(promptIDs: [Int32], parameters: SamplingParameters, maxTokens: Int, stop: [String] = [],
+                         stopAtEndOfGeneration: Bool = true,
                          onText: (String) -> Bool = { _ in true }) throws(EngineError) -> GenerationResult {
         let model = backend.model
         let vocab = model.config.vocabularySize
@@ -71,7 +73,7 @@ public struct SingleSequenceGenerator {
         var position = promptIDs.count
         while generated.count < maxTokens {
             let token = logits.withUnsafeBufferPointer { sampler.sample($0) }
-            if model.tokenizer.isEndOfGeneration(token) { reason = .stop; break }
+            if stopAtEndOfGeneration && model.tokenizer.isEndOfGeneration(token) { reason = .stop; break }
             generated.append(token)
             sampler.accept(token)
             let piece = stopper.feed(detok.append(token))

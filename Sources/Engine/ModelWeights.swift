@@ -36,6 +36,17 @@ public struct ModelWeights: Sendable {
         return out
     }
 
+    /// Bytes of weights one decode step reads: every matrix of every layer, the norms and the
+    /// whole output projection (the token embedding contributes one row).
+    public var decodeBytesPerToken: Int {
+        var total = output.byteCount + outputNorm.byteCount + tokenEmbedding.rowBytes
+        for l in layers {
+            total += [l.attentionNorm, l.q, l.k, l.v, l.output, l.ffnNorm, l.gate, l.up, l.down].reduce(0) { $0 + $1.byteCount }
+            total += [l.qNorm, l.kNorm, l.postAttentionNorm, l.postFFNNorm].compactMap { $0 }.reduce(0) { $0 + $1.byteCount }
+        }
+        return total
+    }
+
     static let supportedMatrixTypes: Set<GGMLType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
     public init(file: GGUFFile, config c: ModelConfig) throws(EngineError) {

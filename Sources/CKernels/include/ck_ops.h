@@ -47,3 +47,13 @@ void ck_get_rows(int type, const void *w, int64_t n, const int32_t *ids, int64_t
 #ifdef __cplusplus
 }
 #endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// Measured read bandwidth in bytes per second: every pool thread streams its share of a
+/// `bytes`-sized buffer `reps` times (the figure decode speed is judged against).
+double ck_read_bandwidth(ck_pool *pool, int64_t bytes, int reps);
+#ifdef __cplusplus
+}
+#endif
