@@ -19,10 +19,15 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["GGUF"]),
         .target(name: "Engine", dependencies: ["GGUF", "Tokenizer"]),
         .target(name: "CPUBackend", dependencies: ["Engine", "CKernels", "GGUF"]),
+        // Vulkan through a loader opened at run time: binaries start without libvulkan and fall back to the CPU.
+        .target(name: "CVulkan", linkerSettings: [.linkedLibrary("dl")]),
+        // Shaders/*.comp → SPIR-V (glslc) → Swift sources embedding the words.
+        .plugin(name: "ShaderCompiler", capability: .buildTool()),
+        .target(name: "VulkanBackend", dependencies: ["Engine", "CVulkan", "GGUF"], plugins: ["ShaderCompiler"]),
         .executableTarget(
             name: "vkserve",
             dependencies: [
-                "GGUF", "Tokenizer", "Engine", "CPUBackend",
+                "GGUF", "Tokenizer", "Engine", "CPUBackend", "VulkanBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -30,6 +35,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "GGUF"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer"]),
+        .testTarget(name: "VulkanBackendTests", dependencies: ["VulkanBackend", "CKernels", "GGUF"]),
         // Runs the built `vkserve` binary as a user would.
         .testTarget(name: "VkserveCLITests", dependencies: ["vkserve"]),
     ]

@@ -6,6 +6,10 @@ set -euo pipefail
 packages=(
     python3 python3-pip   # model fetch (PyPI wheels)
     ca-certificates
+    glslc                 # GLSL → SPIR-V at build time (Shaders/)
+    libvulkan-dev         # Vulkan headers (the loader is opened at run time)
+    libvulkan1            # the Vulkan loader
+    mesa-vulkan-drivers   # lavapipe: a real Vulkan driver on the CPU, for tests and CI
 )
 
 missing=()

@@ -1,0 +1,163 @@
+import CVulkan
+
+/// One command buffer recorded op by op and submitted once: a whole forward step, with a
+/// barrier only where an op reads what an earlier one wrote, and no host round trip between ops.
+public final class CommandStream: @unchecked Sendable {
+    let device: VulkanDevice
+    let commandBuffer: VkCommandBuffer
+    let descriptorPool: VkDescriptorPool
+    let maxSets: Int
+    private var setsUsed = 0
+    private var recording = false
+    /// Buffers written since the last barrier; a dispatch that touches one of them needs a barrier first.
+    private var dirty = Set<ObjectIdentifier>()
+
+    public init(device: VulkanDevice, maxDispatches: Int = 4096, maxBindings: Int = 8) throws(VulkanError) {
+        let api = VulkanDevice.api
+        self.device = device
+        maxSets = maxDispatches
+        var alloc = VkCommandBufferAllocateInfo()
+        alloc.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO
+        alloc.commandPool = device.commandPool
+        alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY
+        alloc.commandBufferCount = 1
+        var cb: VkCommandBuffer?
+        try check(api.AllocateCommandBuffers!(device.handle, &alloc, &cb), "vkAllocateCommandBuffers")
+        commandBuffer = cb!
+        var size = VkDescriptorPoolSize(type: VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptorCount: UInt32(maxDispatches * maxBindings))
+        var pool: VkDescriptorPool?
+        let r = withUnsafePointer(to: &size) { sp in
+            var info = VkDescriptorPoolCreateInfo()
+            info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO
+            info.maxSets = UInt32(maxDispatches)
+            info.poolSizeCount = 1
+            info.pPoolSizes = sp
+            return api.CreateDescriptorPool!(device.handle, &info, nil, &pool)
+        }
+        try check(r, "vkCreateDescriptorPool")
+        descriptorPool = pool!
+    }
+
+    deinit {
+        VulkanDevice.api.DestroyDescriptorPool!(device.handle, descriptorPool, nil)
+    }
+
+    /// Start recording (resets the previous submission's descriptor sets).
+    public func begin() throws(VulkanError) {
+        let api = VulkanDevice.api
+        try check(api.ResetDescriptorPool!(device.handle, descriptorPool, 0), "vkResetDescriptorPool")
+        try check(api.ResetCommandBuffer!(commandBuffer, 0), "vkResetCommandBuffer")
+        var info = VkCommandBufferBeginInfo()
+        info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
+        info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
+        try check(api.BeginCommandBuffer!(commandBuffer, &info), "vkBeginCommandBuffer")
+        setsUsed = 0
+        dirty.removeAll()
+        recording = true
+    }
+
+    /// A buffer region bound to a pipeline's binding.
+    public struct Binding {
+        public var buffer: VulkanBuffer
+        public var offset: Int
+        public var size: Int?
+        public init(_ buffer: VulkanBuffer, offset: Int = 0, size: Int? = nil) {
+            self.buffer = buffer
+            self.offset = offset
+            self.size = size
+        }
+    }
+
+    /// Record a dispatch. `writes` are the binding indices the kernel writes (for barriers).
+    public func dispatch(_ pipeline: ComputePipeline, _ bindings: [Binding], writes: [Int], pushConstants: [UInt32],
+                         groups: (UInt32, UInt32, UInt32)) throws(VulkanError) {
+        precondition(recording, "dispatch outside begin/submit")
+        precondition(bindings.count == pipeline.bindings, "\(pipeline.name): \(bindings.count) bindings for \(pipeline.bindings)")
+        guard setsUsed < maxSets else {
+            throw VulkanError(.failed, "command stream holds at most \(maxSets) dispatches")
+        }
+        let api = VulkanDevice.api
+        if bindings.contains(where: { dirty.contains(ObjectIdentifier($0.buffer)) }) { barrier() }
+
+        var layout: VkDescriptorSetLayout? = pipeline.setLayout
+        var set: VkDescriptorSet?
+        let r = withUnsafePointer(to: &layout) { lp in
+            var info = VkDescriptorSetAllocateInfo()
+            info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO
+            info.descriptorPool = descriptorPool
+            info.descriptorSetCount = 1
+            info.pSetLayouts = lp
+            return api.AllocateDescriptorSets!(device.handle, &info, &set)
+        }
+        try check(r, "vkAllocateDescriptorSets(\(pipeline.name))")
+        setsUsed += 1
+        var infos = bindings.map { b in
+            VkDescriptorBufferInfo(buffer: b.buffer.handle, offset: VkDeviceSize(b.offset),
+                                   range: b.size.map { VkDeviceSize($0) } ?? VkDeviceSize(VK_WHOLE_SIZE))
+        }
+        infos.withUnsafeMutableBufferPointer { ip in
+            var writesInfo = (0 ..< bindings.count).map { i -> VkWriteDescriptorSet in
+                var w = VkWriteDescriptorSet()
+                w.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET
+                w.dstSet = set
+                w.dstBinding = UInt32(i)
+                w.descriptorCount = 1
+                w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                w.pBufferInfo = UnsafePointer(ip.baseAddress! + i)
+                return w
+            }
+            api.UpdateDescriptorSets!(device.handle, UInt32(writesInfo.count), &writesInfo, 0, nil)
+        }
+        api.CmdBindPipeline!(commandBuffer, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.handle)
+        api.CmdBindDescriptorSets!(commandBuffer, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout, 0, 1, &set, 0, nil)
+        if !pushConstants.isEmpty {
+            pushConstants.withUnsafeBytes { pc in
+                api.CmdPushConstants!(commandBuffer, pipeline.layout, VK_SHADER_STAGE_COMPUTE_BIT.rawValue, 0,
+                                      UInt32(pc.count), pc.baseAddress)
+            }
+        }
+        api.CmdDispatch!(commandBuffer, groups.0, groups.1, groups.2)
+        for w in writes { dirty.insert(ObjectIdentifier(bindings[w].buffer)) }
+    }
+
+    /// Copy bytes between buffers (uploads through staging, readback).
+    public func copy(from src: VulkanBuffer, srcOffset: Int = 0, to dst: VulkanBuffer, dstOffset: Int = 0, size: Int) {
+        if dirty.contains(ObjectIdentifier(src)) || dirty.contains(ObjectIdentifier(dst)) { barrier() }
+        var region = VkBufferCopy(srcOffset: VkDeviceSize(srcOffset), dstOffset: VkDeviceSize(dstOffset), size: VkDeviceSize(size))
+        VulkanDevice.api.CmdCopyBuffer!(commandBuffer, src.handle, dst.handle, 1, &region)
+        dirty.insert(ObjectIdentifier(dst))
+    }
+
+    /// A full compute/transfer memory barrier; recorded automatically before a dependent op.
+    public func barrier() {
+        var mb = VkMemoryBarrier()
+        mb.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
+        mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT.rawValue | VK_ACCESS_TRANSFER_WRITE_BIT.rawValue
+        mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT.rawValue | VK_ACCESS_SHADER_WRITE_BIT.rawValue
+            | VK_ACCESS_TRANSFER_READ_BIT.rawValue | VK_ACCESS_TRANSFER_WRITE_BIT.rawValue | VK_ACCESS_HOST_READ_BIT.rawValue
+        let stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue | VK_PIPELINE_STAGE_TRANSFER_BIT.rawValue
+        VulkanDevice.api.CmdPipelineBarrier!(commandBuffer, stages, stages | VK_PIPELINE_STAGE_HOST_BIT.rawValue, 0,
+                                             1, &mb, 0, nil, 0, nil)
+        dirty.removeAll()
+    }
+
+    /// End recording, submit, and wait for the device to finish.
+    public func submitAndWait() throws(VulkanError) {
+        let api = VulkanDevice.api
+        barrier()  // make results visible to the host
+        recording = false
+        try check(api.EndCommandBuffer!(commandBuffer), "vkEndCommandBuffer")
+        var cb: VkCommandBuffer? = commandBuffer
+        let r = withUnsafePointer(to: &cb) { cbp in
+            var submit = VkSubmitInfo()
+            submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO
+            submit.commandBufferCount = 1
+            submit.pCommandBuffers = cbp
+            return api.QueueSubmit!(device.queue, 1, &submit, device.fence)
+        }
+        try check(r, "vkQueueSubmit")
+        var fence: VkFence? = device.fence
+        try check(api.WaitForFences!(device.handle, 1, &fence, 1, UInt64.max), "vkWaitForFences")
+        try check(api.ResetFences!(device.handle, 1, &fence), "vkResetFences")
+    }
+}
