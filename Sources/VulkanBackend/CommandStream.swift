@@ -9,8 +9,10 @@ public final class CommandStream: @unchecked Sendable {
     let maxSets: Int
     private var setsUsed = 0
     private var recording = false
-    /// Buffers written since the last barrier; a dispatch that touches one of them needs a barrier first.
+    /// Buffers written since the last barrier: reading or writing one needs a barrier first.
     private var dirty = Set<ObjectIdentifier>()
+    /// Buffers read since the last barrier: writing one needs a barrier first (write after read).
+    private var read = Set<ObjectIdentifier>()
 
     public init(device: VulkanDevice, maxDispatches: Int = 4096, maxBindings: Int = 8) throws(VulkanError) {
         let api = VulkanDevice.api
@@ -53,6 +55,7 @@ public final class CommandStream: @unchecked Sendable {
         try check(api.BeginCommandBuffer!(commandBuffer, &info), "vkBeginCommandBuffer")
         setsUsed = 0
         dirty.removeAll()
+        read.removeAll()
         recording = true
     }
 
@@ -77,7 +80,11 @@ public final class CommandStream: @unchecked Sendable {
             throw VulkanError(.failed, "command stream holds at most \(maxSets) dispatches")
         }
         let api = VulkanDevice.api
-        if bindings.contains(where: { dirty.contains(ObjectIdentifier($0.buffer)) }) { barrier() }
+        let hazard = bindings.indices.contains { i in
+            let id = ObjectIdentifier(bindings[i].buffer)
+            return dirty.contains(id) || (writes.contains(i) && read.contains(id))
+        }
+        if hazard { barrier() }
 
         var layout: VkDescriptorSetLayout? = pipeline.setLayout
         var set: VkDescriptorSet?
@@ -117,15 +124,20 @@ public final class CommandStream: @unchecked Sendable {
             }
         }
         api.CmdDispatch!(commandBuffer, groups.0, groups.1, groups.2)
-        for w in writes { dirty.insert(ObjectIdentifier(bindings[w].buffer)) }
+        for i in bindings.indices {
+            if writes.contains(i) { dirty.insert(ObjectIdentifier(bindings[i].buffer)) }
+            else { read.insert(ObjectIdentifier(bindings[i].buffer)) }
+        }
     }
 
     /// Copy bytes between buffers (uploads through staging, readback).
     public func copy(from src: VulkanBuffer, srcOffset: Int = 0, to dst: VulkanBuffer, dstOffset: Int = 0, size: Int) {
-        if dirty.contains(ObjectIdentifier(src)) || dirty.contains(ObjectIdentifier(dst)) { barrier() }
+        let (s, d) = (ObjectIdentifier(src), ObjectIdentifier(dst))
+        if dirty.contains(s) || dirty.contains(d) || read.contains(d) { barrier() }
         var region = VkBufferCopy(srcOffset: VkDeviceSize(srcOffset), dstOffset: VkDeviceSize(dstOffset), size: VkDeviceSize(size))
         VulkanDevice.api.CmdCopyBuffer!(commandBuffer, src.handle, dst.handle, 1, &region)
-        dirty.insert(ObjectIdentifier(dst))
+        dirty.insert(d)
+        read.insert(s)
     }
 
     /// A full compute/transfer memory barrier; recorded automatically before a dependent op.
@@ -139,6 +151,7 @@ public final class CommandStream: @unchecked Sendable {
         VulkanDevice.api.CmdPipelineBarrier!(commandBuffer, stages, stages | VK_PIPELINE_STAGE_HOST_BIT.rawValue, 0,
                                              1, &mb, 0, nil, 0, nil)
         dirty.removeAll()
+        read.removeAll()
     }
 
     /// End recording, submit, and wait for the device to finish.

@@ -1,9 +1,11 @@
 import ArgumentParser
 import CPUBackend
 import Engine
+import VulkanBackend
 
 enum BackendKind: String, ExpressibleByArgument, CaseIterable {
     case cpu
+    case vulkan
 }
 
 /// Options shared by the commands that run a model.
@@ -17,11 +19,17 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "Compute threads (0: one per core).")
     var threads: Int = 0
 
+    @Option(help: "Vulkan device index (see `vkserve devices`; default: the best usable one, or VKSERVE_DEVICE).")
+    var device: Int?
+
     func makeBackend(context: Int, batch: Int = 256) throws -> any ComputeBackend {
         let m = try Model(path: model)
         switch backend {
         case .cpu:
             return try CPUBackend(model: m, slots: 1, context: context, threads: threads, maxBatchTokens: batch)
+        case .vulkan:
+            let d = try VulkanDevice(instance: try VulkanInstance(), device: device)
+            return try VulkanBackend(model: m, device: d, slots: 1, context: context, maxBatchTokens: min(batch, 128))
         }
     }
 }

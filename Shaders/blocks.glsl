@@ -1,0 +1,137 @@
+// Block layouts of ggml's quantized types, read from a byte buffer `wb` that the including
+// shader declares. Type ids are ggml's; offsets are in bytes.
+#define T_F32 0
+#define T_F16 1
+#define T_Q4_0 2
+#define T_Q4_1 3
+#define T_Q5_0 6
+#define T_Q5_1 7
+#define T_Q8_0 8
+#define T_Q4_K 12
+#define T_Q5_K 13
+#define T_Q6_K 14
+#define T_BF16 30
+
+uint rd_u8(uint o) { return uint(wb[o]); }
+uint rd_u16(uint o) { return uint(wb[o]) | (uint(wb[o + 1]) << 8); }
+uint rd_u32(uint o) { return rd_u16(o) | (rd_u16(o + 2) << 16); }
+int rd_i8(uint o) { return int(int8_t(wb[o])); }
+float rd_f16(uint o) { return unpackHalf2x16(rd_u16(o)).x; }
+float rd_f32(uint o) { return uintBitsToFloat(rd_u32(o)); }
+
+uint block_elems(uint t) {
+    if (t == T_F32 || t == T_F16 || t == T_BF16) return 1;
+    if (t == T_Q4_K || t == T_Q5_K || t == T_Q6_K) return 256;
+    return 32;
+}
+
+uint block_bytes(uint t) {
+    switch (t) {
+    case T_F32: return 4;
+    case T_F16: return 2;
+    case T_BF16: return 2;
+    case T_Q4_0: return 18;
+    case T_Q4_1: return 20;
+    case T_Q5_0: return 22;
+    case T_Q5_1: return 24;
+    case T_Q8_0: return 34;
+    case T_Q4_K: return 144;
+    case T_Q5_K: return 176;
+    case T_Q6_K: return 210;
+    }
+    return 0;
+}
+
+// 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block whose scales start at o.
+void k_scale_min(uint o, uint j, out float sc, out float m) {
+    if (j < 4) {
+        sc = float(rd_u8(o + j) & 63u);
+        m = float(rd_u8(o + j + 4) & 63u);
+    } else {
+        sc = float((rd_u8(o + j + 4) & 15u) | ((rd_u8(o + j - 4) >> 6) << 4));
+        m = float((rd_u8(o + j + 4) >> 4) | ((rd_u8(o + j) >> 6) << 4));
+    }
+}
+
+// Dequantize 8 consecutive elements j0..j0+7 (j0 a multiple of 8) of the block at byte offset b.
+// Every kernel decodes weights through this one function, so they agree bit for bit.
+void dequant8(uint t, uint b, uint j0, out float v[8]) {
+    switch (t) {
+    case T_F32: for (uint i = 0; i < 8; i++) v[i] = rd_f32(b + 4 * i); return;
+    case T_F16: for (uint i = 0; i < 8; i++) v[i] = rd_f16(b + 2 * i); return;
+    case T_BF16: for (uint i = 0; i < 8; i++) v[i] = uintBitsToFloat(rd_u16(b + 2 * i) << 16); return;
+    case T_Q4_0: {
+        const float d = rd_f16(b);
+        for (uint i = 0; i < 8; i++) {
+            const uint e = j0 + i;
+            const uint q = e < 16 ? rd_u8(b + 2 + e) & 15u : rd_u8(b + 2 + e - 16) >> 4;
+            v[i] = (float(q) - 8.0) * d;
+        }
+        return;
+    }
+    case T_Q4_1: {
+        const float d = rd_f16(b), m = rd_f16(b + 2);
+        for (uint i = 0; i < 8; i++) {
+            const uint e = j0 + i;
+            const uint q = e < 16 ? rd_u8(b + 4 + e) & 15u : rd_u8(b + 4 + e - 16) >> 4;
+            v[i] = float(q) * d + m;
+        }
+        return;
+    }
+    case T_Q5_0: {
+        const float d = rd_f16(b);
+        const uint qh = rd_u32(b + 2);
+        for (uint i = 0; i < 8; i++) {
+            const uint e = j0 + i;
+            const uint q = (e < 16 ? rd_u8(b + 6 + e) & 15u : rd_u8(b + 6 + e - 16) >> 4) | (((qh >> e) & 1u) << 4);
+            v[i] = (float(q) - 16.0) * d;
+        }
+        return;
+    }
+    case T_Q5_1: {
+        const float d = rd_f16(b), m = rd_f16(b + 2);
+        const uint qh = rd_u32(b + 4);
+        for (uint i = 0; i < 8; i++) {
+            const uint e = j0 + i;
+            const uint q = (e < 16 ? rd_u8(b + 8 + e) & 15u : rd_u8(b + 8 + e - 16) >> 4) | (((qh >> e) & 1u) << 4);
+            v[i] = float(q) * d + m;
+        }
+        return;
+    }
+    case T_Q8_0: {
+        const float d = rd_f16(b);
+        for (uint i = 0; i < 8; i++) v[i] = float(rd_i8(b + 2 + j0 + i)) * d;
+        return;
+    }
+    case T_Q4_K:
+    case T_Q5_K: {
+        // j0..j0+7 share one sub-block: chunk c of 64, low or high nibbles
+        const uint c = j0 / 64, w = j0 % 64, hi = w / 32, l0 = w % 32;
+        float sc, mn;
+        k_scale_min(b + 4, 2 * c + hi, sc, mn);
+        const float dd = rd_f16(b) * sc, mm = rd_f16(b + 2) * mn;
+        const uint qs = t == T_Q4_K ? b + 16 : b + 48;
+        for (uint i = 0; i < 8; i++) {
+            const uint byte = rd_u8(qs + 32 * c + l0 + i);
+            uint q = hi == 0 ? byte & 15u : byte >> 4;
+            if (t == T_Q5_K) q += ((rd_u8(b + 16 + l0 + i) >> (2 * c + hi)) & 1u) << 4;
+            v[i] = dd * float(q) - mm;
+        }
+        return;
+    }
+    case T_Q6_K: {
+        const uint half_ = j0 / 128, r = j0 % 128, quarter = r / 32, l0 = r % 32;
+        const uint ql = b + 64 * half_ + (quarter & 1u) * 32, qh = b + 128 + 32 * half_;
+        const float d = rd_f16(b + 208);
+        const float sc = float(rd_i8(b + 192 + 8 * half_ + l0 / 16 + 2 * quarter));
+        for (uint i = 0; i < 8; i++) {
+            const uint byte = rd_u8(ql + l0 + i);
+            const uint low = quarter < 2 ? byte & 15u : byte >> 4;
+            const int q = int(low | (((rd_u8(qh + l0 + i) >> (2 * quarter)) & 3u) << 4)) - 32;
+            v[i] = d * sc * float(q);
+        }
+        return;
+    }
+    }
+    for (uint i = 0; i < 8; i++) v[i] = 0.0;
+}
