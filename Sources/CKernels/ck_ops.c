@@ -10,6 +10,9 @@
 #include <immintrin.h>
 #endif
 
+// Every fused multiply-add here is explicit (fmaf / _mm*_fmadd_ps), where ggml's build has one.
+#pragma STDC FP_CONTRACT OFF
+
 void ck_rms_norm(const float *x, const float *w, float *y, int64_t n, int64_t n_rows, float eps) {
     for (int64_t r = 0; r < n_rows; r++) {
         const float *xr = x + r * n;
@@ -45,15 +48,17 @@ void ck_rope(float *x, int64_t n_rows, int64_t row_stride, int n_heads, int head
                 for (int i0 = 0; i0 < head_dim; i0 += 2) {
                     const float c = cs[i0], s = cs[i0 + 1];
                     const float x0 = v[i0 / 2], x1 = v[i0 / 2 + half];
-                    v[i0 / 2] = x0 * c - x1 * s;
-                    v[i0 / 2 + half] = x0 * s + x1 * c;
+                    // ggml's build fuses these as fma(x0, c, -(x1*s)) and fma(x0, s, x1*c)
+                    v[i0 / 2] = fmaf(x0, c, -(x1 * s));
+                    v[i0 / 2 + half] = fmaf(x0, s, x1 * c);
                 }
             } else {
                 for (int i0 = 0; i0 < head_dim; i0 += 2) {
                     const float c = cs[i0], s = cs[i0 + 1];
                     const float x0 = v[i0], x1 = v[i0 + 1];
-                    v[i0] = x0 * c - x1 * s;
-                    v[i0 + 1] = x0 * s + x1 * c;
+                    // as ggml's build: fma(x0, c, -(x1*s)) and fma(x0, s, x1*c)
+                    v[i0] = fmaf(x0, c, -(x1 * s));
+                    v[i0 + 1] = fmaf(x0, s, x1 * c);
                 }
             }
         }
@@ -92,10 +97,29 @@ int64_t ck_attention_scratch_floats(const ck_pool *pool, int64_t max_ctx, int he
     return (int64_t)ck_pool_size(pool) * (max_ctx + 2 * head_dim + 64);
 }
 
+// K·Q as ggml_vec_dot_f16 computes it on AVX-512 (ggml's F16 SIMD step of 64 = 4 accumulators of
+// 16 lanes): element i goes to accumulator (i/16)%4, lane i%16, by fused multiply-add; then
+// acc0+acc2, acc1+acc3, their sum, and the 16 lanes halved (8+8, 4+4, then (0+2)+(1+3)). Elements
+// past the last multiple of 64 are added in double. q holds f16-rounded values as floats.
 static float dot_f16_scalar(const float *q, const uint16_t *k, int n) {
-    float s = 0.0f;
-    for (int i = 0; i < n; i++) s += q[i] * ck_fp16_to_fp32(k[i]);
-    return s;
+    float acc[4][16];
+    memset(acc, 0, sizeof acc);
+    const int np = n & ~63;
+    for (int i = 0; i < np; i += 64)
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 16; l++)
+                acc[j][l] = fmaf(ck_fp16_to_fp32(k[i + 16 * j + l]), q[i + 16 * j + l], acc[j][l]);
+    float t8[8], t4[4];
+    for (int l = 0; l < 16; l++) {
+        acc[0][l] = acc[0][l] + acc[2][l];
+        acc[1][l] = acc[1][l] + acc[3][l];
+        acc[0][l] = acc[0][l] + acc[1][l];
+    }
+    for (int l = 0; l < 8; l++) t8[l] = acc[0][l + 8] + acc[0][l];
+    for (int l = 0; l < 4; l++) t4[l] = t8[l + 4] + t8[l];
+    double sum = (double)((t4[0] + t4[2]) + (t4[1] + t4[3]));
+    for (int i = np; i < n; i++) sum += (double)(ck_fp16_to_fp32(k[i]) * q[i]);
+    return (float)sum;
 }
 
 static void mad_f16_scalar(float *acc, const uint16_t *v, float w, int n) {
@@ -103,23 +127,28 @@ static void mad_f16_scalar(float *acc, const uint16_t *v, float w, int n) {
 }
 
 #if defined(__x86_64__)
+// dot_f16_scalar's order with 8-lane vectors: lo[j]/hi[j] are lanes 0-7/8-15 of accumulator j.
 __attribute__((target("avx2,fma,f16c")))
 static float dot_f16_avx2(const float *q, const uint16_t *k, int n) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i))), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i + 8))), a1);
+    __m256 lo[4], hi[4];
+    for (int j = 0; j < 4; j++) lo[j] = hi[j] = _mm256_setzero_ps();
+    const int np = n & ~63;
+    for (int i = 0; i < np; i += 64) {
+        for (int j = 0; j < 4; j++) {
+            const int o = i + 16 * j;
+            lo[j] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + o))), _mm256_loadu_ps(q + o), lo[j]);
+            hi[j] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + o + 8))), _mm256_loadu_ps(q + o + 8), hi[j]);
+        }
     }
-    for (; i + 8 <= n; i += 8)
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i))), a0);
-    a0 = _mm256_add_ps(a0, a1);
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a0), _mm256_extractf128_ps(a0, 1));
-    s = _mm_hadd_ps(s, s);
-    s = _mm_hadd_ps(s, s);
-    float r = _mm_cvtss_f32(s);
-    for (; i < n; i++) r += q[i] * ck_fp16_to_fp32(k[i]);
-    return r;
+    lo[0] = _mm256_add_ps(lo[0], lo[2]); hi[0] = _mm256_add_ps(hi[0], hi[2]);
+    lo[1] = _mm256_add_ps(lo[1], lo[3]); hi[1] = _mm256_add_ps(hi[1], hi[3]);
+    lo[0] = _mm256_add_ps(lo[0], lo[1]); hi[0] = _mm256_add_ps(hi[0], hi[1]);
+    const __m256 t8 = _mm256_add_ps(hi[0], lo[0]);
+    const __m128 t4 = _mm_add_ps(_mm256_extractf128_ps(t8, 1), _mm256_castps256_ps128(t8));
+    const __m128 t2 = _mm_add_ps(t4, _mm_movehl_ps(t4, t4));              // (0+2, 1+3)
+    double sum = (double)_mm_cvtss_f32(_mm_add_ss(t2, _mm_movehdup_ps(t2)));
+    for (int i = np; i < n; i++) sum += (double)(ck_fp16_to_fp32(k[i]) * q[i]);
+    return (float)sum;
 }
 
 __attribute__((target("avx2,fma,f16c")))
@@ -239,7 +268,7 @@ static void attention_task(void *vctx, int ith, int nth) {
                     vs = expf(s - M);
                 }
                 mad_into_f16(vk16, vb + (int64_t)j * kv_dim, vs, hd, fast);
-                S = S * ms + vs;
+                S = fmaf(S, ms, vs);   // fused, as in ggml's build
             }
             const float inv = S == 0.0f ? 0.0f : 1.0f / S;
             for (int i = 0; i < hd; i++) acc[i] = ck_fp16_to_fp32(vk16[i]) * inv;
@@ -308,10 +337,71 @@ void ck_attention(ck_pool *pool, const float *q, int64_t n_tok, int n_head, int 
 
 // ---- activations ----------------------------------------------------------------------------
 
-static float silu(float x) { return x / (1.0f + expf(-x)); }
+// SiLU as ggml's AVX-512 build computes it (ggml_v_silu / ggml_v_expf, 16 lanes at a time): a
+// polynomial exp with an explicit 2^n scaling, x / (1 + exp(0 - x)). Elements past the last
+// multiple of 16 use libm's expf, like ggml's scalar tail.
+static float silu_tail(float x) { return x / (1.0f + expf(-x)); }
+
+static float v_expf_scalar(float x) {
+    const float r = 0x1.8p23f;
+    const float z = fmaf(x, 0x1.715476p+0f, r);
+    const float nn = z - r;
+    const float b = fmaf(-nn, 0x1.7f7d1cp-20f, fmaf(-nn, 0x1.62e4p-1f, x));
+    const float u = b * b;
+    const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
+                         fmaf(0x1.ffffecp-1f, b, 1.0f));
+    if (fabsf(nn) > 192.0f) return nn <= 0.0f ? 0.0f : INFINITY;
+    return ldexpf(j, (int)nn);
+}
+
+static void swiglu_scalar(const float *gate, const float *up, float *out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const float x = gate[i];
+        out[i] = (x / (1.0f + v_expf_scalar(0.0f - x))) * up[i];
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512dq")))
+static inline __m512 v_expf_512(__m512 x) {
+    const __m512 r = _mm512_set1_ps(0x1.8p23f);
+    const __m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p+0f), r);
+    const __m512 nn = _mm512_sub_ps(z, r);
+    const __m512 b = _mm512_fnmadd_ps(nn, _mm512_set1_ps(0x1.7f7d1cp-20f),
+                                      _mm512_fnmadd_ps(nn, _mm512_set1_ps(0x1.62e4p-1f), x));
+    const __mmask16 d = _mm512_cmp_ps_mask(_mm512_abs_ps(nn), _mm512_set1_ps(192), _CMP_GT_OQ);
+    const __m512 u = _mm512_mul_ps(b, b);
+    const __m512 j = _mm512_fmadd_ps(
+        _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), b, _mm512_set1_ps(0x1.573e2ep-5f)), u,
+                        _mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), b, _mm512_set1_ps(0x1.fffdb6p-2f))),
+        u, _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), b, _mm512_set1_ps(1.0f)));
+    const __m512 res = _mm512_scalef_ps(j, nn);
+    if (!d) return res;
+    const __m512 alt = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(nn, _mm512_setzero_ps(), _CMP_LE_OQ),
+                                            _mm512_set1_ps(INFINITY), _mm512_setzero_ps());
+    return _mm512_mask_blend_ps(d, res, alt);
+}
+
+__attribute__((target("avx512f,avx512dq")))
+static void swiglu_avx512(const float *gate, const float *up, float *out, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 x = _mm512_loadu_ps(gate + i);
+        const __m512 e = v_expf_512(_mm512_sub_ps(_mm512_setzero_ps(), x));
+        const __m512 sl = _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(sl, _mm512_loadu_ps(up + i)));
+    }
+    for (; i < n; i++) out[i] = silu_tail(gate[i]) * up[i];
+}
+#endif
 
 void ck_swiglu(const float *gate, const float *up, float *out, int64_t n) {
-    for (int64_t i = 0; i < n; i++) out[i] = silu(gate[i]) * up[i];
+#if defined(__x86_64__)
+    if (ck_cpu_features() & CK_FEAT_AVX512) { swiglu_avx512(gate, up, out, n); return; }
+#endif
+    const int64_t nv = n & ~(int64_t)15;
+    swiglu_scalar(gate, up, out, nv);
+    for (int64_t i = nv; i < n; i++) out[i] = silu_tail(gate[i]) * up[i];
 }
 
 static float gelu_table[65536];

@@ -155,39 +155,51 @@ CK_AI void qx_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
 }
 
 // ---- Q4_1 / Q5_1 x Q8_1: d_w*d_x*sumi + m_w*s_x ---------------------------------------------
+// ggml's x86 order: the d_w*d_x*sumi terms go into one 8-lane accumulator (reduced at the end),
+// the m_w*s_x terms into a separate scalar sum (fused multiply-add per block, as GCC contracts
+// ggml's `summs += m*s`), added last.
 CK_AI void qx_1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
                   float *out, int64_t os, const int NR, const int NT, const int Q5) {
     const int64_t nb = n / CK_QK;
     TILE_BEGIN
+    __m128 summs[CK_TILE_R];   // lane t: the scalar m*s sum of row r with token t
+    for (int r = 0; r < NR; r++) summs[r] = _mm_setzero_ps();
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
         if (NT == 1) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_1) : sizeof(ck_block_q4_1)));
-        __m256i xv[CK_TILE_T]; __m256 dx[CK_TILE_T], sx8[CK_TILE_T];
+        __m256i xv[CK_TILE_T]; __m256 dx[CK_TILE_T];
+        uint16_t sh[4] = {0, 0, 0, 0};
         for (int t = 0; t < NT; t++) {
             const ck_block_q8_1 *xb = X_BLOCK(ck_block_q8_1, t, b);
             xv[t] = _mm256_loadu_si256((const __m256i *)xb->qs);
-            bcast_half2(&xb->d, &dx[t], &sx8[t]);
-            sx8[t] = _mm256_mul_ps(sx8[t], _mm256_set1_ps(0.125f));   // 8 lanes of m*s/8 sum to m*s
+            dx[t] = bcast_half(&xb->d);
+            sh[t] = xb->s;
         }
+        uint64_t sh64; memcpy(&sh64, sh, 8);
+        const __m128 sx = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)sh64));
         for (int r = 0; r < NR; r++) {
-            __m256i q; __m256 dw, mw;
+            __m256i q; __m256 dw; ck_half mh;
             if (Q5) {
                 const ck_block_q5_1 *wb = W_BLOCK(ck_block_q5_1, r, b);
                 q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh));
-                bcast_half2(&wb->d, &dw, &mw);
+                dw = bcast_half(&wb->d); mh = wb->m;
             } else {
                 const ck_block_q4_1 *wb = W_BLOCK(ck_block_q4_1, r, b);
                 q = unpack_nibbles(wb->qs);
-                bcast_half2(&wb->d, &dw, &mw);
+                dw = bcast_half(&wb->d); mh = wb->m;
             }
+            summs[r] = _mm_fmadd_ps(_mm_cvtph_ps(_mm_set1_epi16((short)mh)), sx, summs[r]);
             for (int t = 0; t < NT; t++) {
                 const __m256i p = dot_u8s8(_mm256_setzero_si256(), q, xv[t]);
-                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
-                acc[r][t] = _mm256_fmadd_ps(mw, sx8[t], acc[r][t]);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx[t]), _mm256_cvtepi32_ps(p), acc[r][t]);
             }
         }
     }
-    TILE_END(0.0f)
+    for (int r = 0; r < NR; r++) {
+        float sm[4];
+        _mm_storeu_ps(sm, summs[r]);
+        for (int t = 0; t < NT; t++) out[t * os + r] = hsum(acc[r][t]) + sm[t];
+    }
 }
 
 // ---- K-quants x Q8_K ------------------------------------------------------------------------
