@@ -13,6 +13,16 @@
 #define T_BF16 30
 
 uint rd_u8(uint o) { return uint(wb[o]); }
+// Two bytes at an even offset in one load (the including shader aliases `wh` onto `wb`).
+uint rd_pair(uint o) { return uint(wh[o >> 1]); }
+// 8 consecutive bytes at an even offset, as 8 values.
+void rd_bytes8(uint o, out uint q[8]) {
+    for (uint i = 0; i < 4; i++) {
+        const uint v = rd_pair(o + 2 * i);
+        q[2 * i] = v & 255u;
+        q[2 * i + 1] = v >> 8;
+    }
+}
 uint rd_u16(uint o) { return uint(wb[o]) | (uint(wb[o + 1]) << 8); }
 uint rd_u32(uint o) { return rd_u16(o) | (rd_u16(o + 2) << 16); }
 int rd_i8(uint o) { return int(int8_t(wb[o])); }
@@ -62,45 +72,43 @@ void dequant8(uint t, uint b, uint j0, out float v[8]) {
     case T_BF16: for (uint i = 0; i < 8; i++) v[i] = uintBitsToFloat(rd_u16(b + 2 * i) << 16); return;
     case T_Q4_0: {
         const float d = rd_f16(b);
-        for (uint i = 0; i < 8; i++) {
-            const uint e = j0 + i;
-            const uint q = e < 16 ? rd_u8(b + 2 + e) & 15u : rd_u8(b + 2 + e - 16) >> 4;
-            v[i] = (float(q) - 8.0) * d;
-        }
+        uint q[8];
+        rd_bytes8(b + 2 + (j0 & 15u), q);
+        const uint sh = j0 < 16 ? 0u : 4u;
+        for (uint i = 0; i < 8; i++) v[i] = (float((q[i] >> sh) & 15u) - 8.0) * d;
         return;
     }
     case T_Q4_1: {
         const float d = rd_f16(b), m = rd_f16(b + 2);
-        for (uint i = 0; i < 8; i++) {
-            const uint e = j0 + i;
-            const uint q = e < 16 ? rd_u8(b + 4 + e) & 15u : rd_u8(b + 4 + e - 16) >> 4;
-            v[i] = float(q) * d + m;
-        }
+        uint q[8];
+        rd_bytes8(b + 4 + (j0 & 15u), q);
+        const uint sh = j0 < 16 ? 0u : 4u;
+        for (uint i = 0; i < 8; i++) v[i] = float((q[i] >> sh) & 15u) * d + m;
         return;
     }
     case T_Q5_0: {
         const float d = rd_f16(b);
-        const uint qh = rd_u32(b + 2);
-        for (uint i = 0; i < 8; i++) {
-            const uint e = j0 + i;
-            const uint q = (e < 16 ? rd_u8(b + 6 + e) & 15u : rd_u8(b + 6 + e - 16) >> 4) | (((qh >> e) & 1u) << 4);
-            v[i] = (float(q) - 16.0) * d;
-        }
+        const uint qh = rd_pair(b + 2) | (rd_pair(b + 4) << 16);
+        uint q[8];
+        rd_bytes8(b + 6 + (j0 & 15u), q);
+        const uint sh = j0 < 16 ? 0u : 4u;
+        for (uint i = 0; i < 8; i++) v[i] = (float(((q[i] >> sh) & 15u) | (((qh >> (j0 + i)) & 1u) << 4)) - 16.0) * d;
         return;
     }
     case T_Q5_1: {
         const float d = rd_f16(b), m = rd_f16(b + 2);
-        const uint qh = rd_u32(b + 4);
-        for (uint i = 0; i < 8; i++) {
-            const uint e = j0 + i;
-            const uint q = (e < 16 ? rd_u8(b + 8 + e) & 15u : rd_u8(b + 8 + e - 16) >> 4) | (((qh >> e) & 1u) << 4);
-            v[i] = float(q) * d + m;
-        }
+        const uint qh = rd_pair(b + 4) | (rd_pair(b + 6) << 16);
+        uint q[8];
+        rd_bytes8(b + 8 + (j0 & 15u), q);
+        const uint sh = j0 < 16 ? 0u : 4u;
+        for (uint i = 0; i < 8; i++) v[i] = float(((q[i] >> sh) & 15u) | (((qh >> (j0 + i)) & 1u) << 4)) * d + m;
         return;
     }
     case T_Q8_0: {
         const float d = rd_f16(b);
-        for (uint i = 0; i < 8; i++) v[i] = float(rd_i8(b + 2 + j0 + i)) * d;
+        uint q[8];
+        rd_bytes8(b + 2 + j0, q);
+        for (uint i = 0; i < 8; i++) v[i] = float(int(q[i] << 24) >> 24) * d;
         return;
     }
     case T_Q4_K:
@@ -111,11 +119,13 @@ void dequant8(uint t, uint b, uint j0, out float v[8]) {
         k_scale_min(b + 4, 2 * c + hi, sc, mn);
         const float dd = rd_f16(b) * sc, mm = rd_f16(b + 2) * mn;
         const uint qs = t == T_Q4_K ? b + 16 : b + 48;
+        uint q[8], h[8];
+        rd_bytes8(qs + 32 * c + l0, q);
+        if (t == T_Q5_K) rd_bytes8(b + 16 + l0, h);
         for (uint i = 0; i < 8; i++) {
-            const uint byte = rd_u8(qs + 32 * c + l0 + i);
-            uint q = hi == 0 ? byte & 15u : byte >> 4;
-            if (t == T_Q5_K) q += ((rd_u8(b + 16 + l0 + i) >> (2 * c + hi)) & 1u) << 4;
-            v[i] = dd * float(q) - mm;
+            uint x = hi == 0 ? q[i] & 15u : q[i] >> 4;
+            if (t == T_Q5_K) x += ((h[i] >> (2 * c + hi)) & 1u) << 4;
+            v[i] = dd * float(x) - mm;
         }
         return;
     }
@@ -124,10 +134,12 @@ void dequant8(uint t, uint b, uint j0, out float v[8]) {
         const uint ql = b + 64 * half_ + (quarter & 1u) * 32, qh = b + 128 + 32 * half_;
         const float d = rd_f16(b + 208);
         const float sc = float(rd_i8(b + 192 + 8 * half_ + l0 / 16 + 2 * quarter));
+        uint lo[8], hb[8];
+        rd_bytes8(ql + l0, lo);
+        rd_bytes8(qh + l0, hb);
         for (uint i = 0; i < 8; i++) {
-            const uint byte = rd_u8(ql + l0 + i);
-            const uint low = quarter < 2 ? byte & 15u : byte >> 4;
-            const int q = int(low | (((rd_u8(qh + l0 + i) >> (2 * quarter)) & 3u) << 4)) - 32;
+            const uint low = quarter < 2 ? lo[i] & 15u : lo[i] >> 4;
+            const int q = int(low | (((hb[i] >> (2 * quarter)) & 3u) << 4)) - 32;
             v[i] = d * sc * float(q);
         }
         return;

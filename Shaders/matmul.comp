@@ -10,9 +10,12 @@ layout(constant_id = 0) const uint WG = 64;
 layout(constant_id = 1) const uint TYPE = 8;
 // 1: the workgroup is one subgroup and reduces with subgroupAdd (no barriers); 0: shared memory.
 layout(constant_id = 2) const uint USE_SUBGROUP = 0;
+// Weight rows per workgroup: amortizes workgroup start-up and shares each x chunk across rows.
+layout(constant_id = 3) const uint NR = 4;
 #define TN 8
 
 layout(std430, binding = 0) readonly buffer WB { uint8_t wb[]; };
+layout(std430, binding = 0) readonly buffer WH { uint16_t wh[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
 
@@ -31,49 +34,53 @@ layout(push_constant) uniform Params {
 shared float red[TN * WG];
 
 void main() {
-    const uint row = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
-    if (row >= p.rows) return;  // uniform across the workgroup
+    const uint row0 = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * NR;
+    if (row0 >= p.rows) return;  // uniform across the workgroup
+    const uint nr = min(NR, p.rows - row0);
     const uint tid = gl_LocalInvocationID.x;
     const uint t0 = gl_WorkGroupID.z * TN;
     const uint nt = min(TN, p.ntok - t0);
     const uint be = block_elems(TYPE), bb = block_bytes(TYPE);
-    const uint rowb = row * (p.n / be) * bb;
+    const uint row_bytes = (p.n / be) * bb;
 
-    float acc[TN];
-    for (uint t = 0; t < TN; t++) acc[t] = 0.0;
+    float acc[NR * TN];
+    for (uint i = 0; i < NR * TN; i++) acc[i] = 0.0;
     // Work is handed out in chunks of 8 elements so short rows still keep every invocation busy.
     const uint chunks = p.n / 8, per_block = max(be / 8, 1u);
     float v[8];
     for (uint ch = tid; ch < chunks; ch += WG) {
         const uint k0 = ch * 8;
-        if (be == 1) {
-            dequant8(TYPE, rowb + k0 * bb, 0, v);
-        } else {
-            dequant8(TYPE, rowb + (ch / per_block) * bb, (ch % per_block) * 8, v);
-        }
-        for (uint t = 0; t < nt; t++) {
-            const uint xb = p.x_offset + (t0 + t) * p.x_stride + k0;
-            float s = 0.0;
-            for (uint j = 0; j < 8; j++) s += v[j] * x[xb + j];
-            acc[t] += s;
+        const uint off = be == 1 ? k0 * bb : (ch / per_block) * bb;
+        const uint j0 = be == 1 ? 0 : (ch % per_block) * 8;
+        for (uint r = 0; r < nr; r++) {
+            dequant8(TYPE, (row0 + r) * row_bytes + off, j0, v);
+            for (uint t = 0; t < nt; t++) {
+                const uint xb = p.x_offset + (t0 + t) * p.x_stride + k0;
+                float s = 0.0;
+                for (uint j = 0; j < 8; j++) s += v[j] * x[xb + j];
+                acc[r * TN + t] += s;
+            }
         }
     }
-    if (USE_SUBGROUP == 1) {
-        for (uint t = 0; t < TN; t++) acc[t] = subgroupAdd(acc[t]);
-        if (subgroupElect()) {
-            for (uint t = 0; t < nt; t++) y[p.y_offset + (t0 + t) * p.y_stride + row] = acc[t];
+    for (uint r = 0; r < nr; r++) {
+        if (USE_SUBGROUP == 1) {
+            for (uint t = 0; t < nt; t++) {
+                const float total = subgroupAdd(acc[r * TN + t]);
+                if (subgroupElect()) y[p.y_offset + (t0 + t) * p.y_stride + row0 + r] = total;
+            }
+            continue;
         }
-        return;
-    }
-    for (uint t = 0; t < TN; t++) red[t * WG + tid] = acc[t];
-    barrier();
-    for (uint s = WG / 2; s > 0; s >>= 1) {
-        if (tid < s) {
-            for (uint t = 0; t < TN; t++) red[t * WG + tid] += red[t * WG + tid + s];
+        for (uint t = 0; t < TN; t++) red[t * WG + tid] = acc[r * TN + t];
+        barrier();
+        for (uint s = WG / 2; s > 0; s >>= 1) {
+            if (tid < s) {
+                for (uint t = 0; t < TN; t++) red[t * WG + tid] += red[t * WG + tid + s];
+            }
+            barrier();
+        }
+        if (tid == 0) {
+            for (uint t = 0; t < nt; t++) y[p.y_offset + (t0 + t) * p.y_stride + row0 + r] = red[t * WG];
         }
         barrier();
-    }
-    if (tid == 0) {
-        for (uint t = 0; t < nt; t++) y[p.y_offset + (t0 + t) * p.y_stride + row] = red[t * WG];
     }
 }

@@ -4,6 +4,9 @@ import GGUF
 public final class Kernels: @unchecked Sendable {
     public static let matrixTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
+    /// Weight rows each matmul workgroup computes.
+    public static let rowsPerWorkgroup: UInt32 = 4
+
     public let rmsNorm: ComputePipeline
     public let rope: ComputePipeline
     public let storeKV: ComputePipeline
@@ -11,6 +14,9 @@ public final class Kernels: @unchecked Sendable {
     public let glu: ComputePipeline
     public let elementwise: ComputePipeline
     private let matmuls: [GGMLType: ComputePipeline]
+    private let tiledMatmuls: [GGMLType: ComputePipeline]
+    /// From this many tokens on, matrix products use the tiled matrix-matrix kernel.
+    public static let tiledFromTokens = 16
     private let getRows: [GGMLType: ComputePipeline]
 
     public init(device: VulkanDevice, types: Set<GGMLType> = Set(Kernels.matrixTypes)) throws(VulkanError) {
@@ -28,18 +34,27 @@ public final class Kernels: @unchecked Sendable {
         let reduceWidth = subgroup ? device.info.subgroupSize : 64
         var mm: [GGMLType: ComputePipeline] = [:]
         var gr: [GGMLType: ComputePipeline] = [:]
+        var tm: [GGMLType: ComputePipeline] = [:]
         for t in types where Kernels.matrixTypes.contains(t) {
             mm[t] = try ComputePipeline(device: device, module: SPIRVModules.matmul, bindings: 3, pushConstantBytes: 28,
-                                        specialization: [reduceWidth, t.rawValue, subgroup ? 1 : 0])
+                                        specialization: [reduceWidth, t.rawValue, subgroup ? 1 : 0, Kernels.rowsPerWorkgroup])
+            tm[t] = try ComputePipeline(device: device, module: SPIRVModules.mul_mm, bindings: 3, pushConstantBytes: 28,
+                                        specialization: [t.rawValue])
             gr[t] = try ComputePipeline(device: device, module: SPIRVModules.get_rows, bindings: 3, pushConstantBytes: 12,
                                         specialization: [64, t.rawValue])
         }
         matmuls = mm
+        tiledMatmuls = tm
         getRows = gr
     }
 
     public func matmul(_ type: GGMLType) throws(VulkanError) -> ComputePipeline {
         guard let p = matmuls[type] else { throw VulkanError(.failed, "no matrix kernel for \(type)") }
+        return p
+    }
+
+    public func tiledMatmul(_ type: GGMLType) throws(VulkanError) -> ComputePipeline {
+        guard let p = tiledMatmuls[type] else { throw VulkanError(.failed, "no matrix kernel for \(type)") }
         return p
     }
 
@@ -56,7 +71,14 @@ extension CommandStream {
     /// y[t] = W · x[t] for `ntok` tokens.
     public func matmul(_ k: Kernels, type: GGMLType, weight: B, x: B, y: B, n: Int, rows: Int, ntok: Int,
                        xStride: Int, yStride: Int) throws(VulkanError) {
-        let gx = min(rows, 4096), gy = (rows + gx - 1) / gx, gz = (ntok + 7) / 8
+        let pc: [UInt32] = [UInt32(n), UInt32(rows), UInt32(ntok), UInt32(xStride), UInt32(yStride), 0, 0]
+        if ntok >= Kernels.tiledFromTokens {
+            try dispatch(try k.tiledMatmul(type), [weight, x, y], writes: [2], pushConstants: pc,
+                         groups: (UInt32((rows + 31) / 32), UInt32((ntok + 31) / 32), 1))
+            return
+        }
+        let groups = (rows + Int(Kernels.rowsPerWorkgroup) - 1) / Int(Kernels.rowsPerWorkgroup)
+        let gx = min(groups, 4096), gy = (groups + gx - 1) / gx, gz = (ntok + 7) / 8
         try dispatch(try k.matmul(type), [weight, x, y], writes: [2],
                      pushConstants: [UInt32(n), UInt32(rows), UInt32(ntok), UInt32(xStride), UInt32(yStride), 0, 0],
                      groups: (UInt32(gx), UInt32(gy), UInt32(gz)))

@@ -8,7 +8,7 @@ import VulkanBackend
 struct VulkanMatmulTests {
     static let types: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
-    @Test("matmul equals the dequantized float product, every block type, 1 to 19 tokens", arguments: types)
+    @Test("matmul equals the dequantized float product, every block type, 1 to 45 tokens (vector and tiled kernels)", arguments: types)
     func matmul(type: GGMLType) throws {
         let device = try TestDevice.require()
         let kernels = try Kernels(device: device, types: [type])
@@ -19,7 +19,7 @@ struct VulkanMatmulTests {
         let wd = try BlockCodec.dequantize(type, wq, count: w.count)
         let bw = try VulkanBuffer(device: device, size: wq.count, kind: .deviceLocal)
         try wq.withUnsafeBytes { try device.upload($0, to: bw) }
-        for ntok in [1, 3, 8, 19] {
+        for ntok in [1, 3, 8, 19, 45] {
             let x = rng.floats(n * ntok, scale: 2)
             let bx = try VulkanBuffer(device: device, size: x.count * 4, kind: .deviceLocal)
             let by = try VulkanBuffer(device: device, size: rows * ntok * 4, kind: .deviceLocal)
