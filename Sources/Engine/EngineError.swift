@@ -5,8 +5,12 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
         case unsupportedModel
         /// A request the engine cannot honour (a prompt longer than the context, a bad slot).
         case invalidRequest
-        /// Memory for weights, KV cache or activations could not be had.
+        /// Memory for weights, KV cache or activations could not be had (host or device).
         case outOfMemory
+        /// No usable compute device (no driver, no loader, no device with what the engine needs).
+        case noDevice
+        /// The device was lost mid-run; the backend is unusable from then on.
+        case deviceLost
         /// The compute backend failed.
         case backend
     }

@@ -1,3 +1,4 @@
+import CVulkan
 import Engine
 import GGUF
 
@@ -30,6 +31,10 @@ public final class VulkanBackend: ComputeBackend {
     let ropeTables: [Float: VulkanBuffer]
     let slotStride: Int
     let weightBytes: Int
+    /// Forward steps run so far (fault injection counts them).
+    private var steps = 0
+    /// Set once the device is lost: every later step fails the same way, as a real lost device does.
+    private var lost: VulkanError?
 
     public var description: String { "vulkan (\(device.info.name), \(device.info.kind.rawValue))" }
 
@@ -81,7 +86,16 @@ public final class VulkanBackend: ComputeBackend {
             }
             ropeTables = tables
         } catch {
-            throw EngineError(error.code == .outOfDeviceMemory ? .outOfMemory : .backend, error.message)
+            throw Self.engineError(error)
+        }
+    }
+
+    static func engineError(_ e: VulkanError) -> EngineError {
+        switch e.code {
+        case .noDevice: return EngineError(.noDevice, e.message)
+        case .outOfDeviceMemory: return EngineError(.outOfMemory, e.message)
+        case .deviceLost: return EngineError(.deviceLost, e.message)
+        case .failed: return EngineError(.backend, e.message)
         }
     }
 
@@ -96,11 +110,17 @@ public final class VulkanBackend: ComputeBackend {
         guard out.count >= batch.logitRows.count * vocab else {
             throw EngineError(.invalidRequest, "logits buffer holds \(out.count) floats, needs \(batch.logitRows.count * vocab)")
         }
-        do {
+        do throws(VulkanError) {
+            if let lost { throw lost }
+            defer { steps += 1 }
+            if case .deviceLost(let at) = FaultInjection.current, steps >= at {
+                throw VulkanError.from(VK_ERROR_DEVICE_LOST, "vkQueueSubmit (injected fault at step \(at))")
+            }
             try record(batch)
             try stream.submitAndWait()
         } catch {
-            throw EngineError(error.code == .outOfDeviceMemory ? .outOfMemory : .backend, error.message)
+            if error.code == .deviceLost { lost = error }
+            throw Self.engineError(error)
         }
         let m = batch.logitRows.count
         if m > 0 {

@@ -46,7 +46,8 @@ public final class VulkanBuffer: @unchecked Sendable {
         alloc.allocationSize = req.size
         alloc.memoryTypeIndex = type
         var memory: VkDeviceMemory?
-        let r = api.AllocateMemory!(device.handle, &alloc, nil, &memory)
+        let r = FaultInjection.current == .outOfMemory
+            ? VK_ERROR_OUT_OF_DEVICE_MEMORY : api.AllocateMemory!(device.handle, &alloc, nil, &memory)
         if r != VK_SUCCESS {
             api.DestroyBuffer!(device.handle, buffer, nil)
             let held = device.allocatedBytes

@@ -15,6 +15,9 @@ public final class VulkanInstance: @unchecked Sendable {
     static var api: cvk_api { cvk_table().pointee }
 
     public init() throws(VulkanError) {
+        if FaultInjection.current == .noDevice {
+            throw VulkanError(.noDevice, "no usable Vulkan device (injected fault \(FaultInjection.variable)=no-device)")
+        }
         var reason: UnsafePointer<CChar>?
         guard cvk_load(&reason) == 0 else {
             throw VulkanError(.noDevice, "no Vulkan: \(reason.map { String(cString: $0) } ?? "loader unavailable") (install libvulkan1 and the GPU's Vulkan driver)")

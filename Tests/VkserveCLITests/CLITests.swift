@@ -18,8 +18,11 @@ struct CLI {
         var stderr: String
     }
 
-    static func run(_ args: [String]) throws -> Result {
+    static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
         let p = Process()
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         p.executableURL = binary
         p.arguments = args
         p.currentDirectoryURL = root
@@ -117,5 +120,32 @@ struct CLITests {
         let missing = try CLI.run(["generate", "--model", "/nonexistent.gguf", "hi"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("cannot open"))
+    }
+
+    @Test("vkserve devices lists lavapipe; generate runs on Vulkan with the CPU engine's first tokens")
+    func vulkan() throws {
+        try CLI.requireModels()
+        let d = try CLI.run(["devices"])
+        #expect(d.status == 0, "\(d.stderr)")
+        #expect(d.stdout.contains("(chosen)"))
+        let g = try CLI.run(["generate", "--backend", "vulkan", "--temperature", "0", "--max-tokens", "4", "--json",
+                             "The capital of France is"])
+        #expect(g.status == 0, "\(g.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(g.stdout.utf8)) as? [String: Any])
+        #expect((obj["text"] as? String)?.hasPrefix(" Paris") == true)
+        #expect((obj["backend"] as? String)?.hasPrefix("vulkan") == true)
+    }
+
+    @Test("injected device faults surface as their typed errors", arguments: [
+        ("no-device", "no usable Vulkan device"),
+        ("out-of-memory", "out of device memory"),
+        ("device-lost@2", "the device was lost"),
+    ])
+    func injectedFaults(fault: String, message: String) throws {
+        try CLI.requireModels()
+        let r = try CLI.run(["generate", "--backend", "vulkan", "--temperature", "0", "--max-tokens", "6", "Hello"],
+                            environment: ["VKSERVE_INJECT_FAULT": fault])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains(message), "\(fault): \(r.stderr)")
     }
 }
