@@ -10,6 +10,13 @@ public struct MemoryUsage: Sendable, Equatable {
     public var deviceUsedBytes: Int?
     /// Bytes the device says this process may use, when known.
     public var deviceBudgetBytes: Int?
+    /// Bytes the backend's allocator reserved from the device, and the bytes of those in use by
+    /// live buffers: their difference is the fragmentation the soak test watches.
+    public var reservedBytes: Int?
+    public var inUseBytes: Int?
+    /// Fraction of wall time since the backend started that the device spent executing its work
+    /// (from timestamp queries), when the device reports it.
+    public var deviceBusyFraction: Double?
 
     public init(weightBytes: Int, kvCacheBytes: Int, scratchBytes: Int, deviceUsedBytes: Int? = nil, deviceBudgetBytes: Int? = nil) {
         self.weightBytes = weightBytes

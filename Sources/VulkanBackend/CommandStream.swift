@@ -8,6 +8,10 @@ public final class CommandStream: @unchecked Sendable {
     let descriptorPool: VkDescriptorPool
     let maxSets: Int
     private var setsUsed = 0
+    /// Two timestamps per submission (start, end), when the queue supports them.
+    let queryPool: VkQueryPool?
+    /// Device time spent executing this stream's submissions, in seconds.
+    public private(set) var busySeconds: Double = 0
     private var recording = false
     /// Buffers written since the last barrier: reading or writing one needs a barrier first.
     private var dirty = Set<ObjectIdentifier>()
@@ -38,10 +42,18 @@ public final class CommandStream: @unchecked Sendable {
         }
         try check(r, "vkCreateDescriptorPool")
         descriptorPool = pool!
+        var qinfo = VkQueryPoolCreateInfo()
+        qinfo.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO
+        qinfo.queryType = VK_QUERY_TYPE_TIMESTAMP
+        qinfo.queryCount = 2
+        var qp: VkQueryPool?
+        queryPool = device.info.timestampPeriodNanoseconds > 0 && api.CreateQueryPool!(device.handle, &qinfo, nil, &qp) == VK_SUCCESS
+            ? qp : nil
     }
 
     deinit {
         VulkanDevice.api.DestroyDescriptorPool!(device.handle, descriptorPool, nil)
+        if let queryPool { VulkanDevice.api.DestroyQueryPool!(device.handle, queryPool, nil) }
     }
 
     /// Start recording (resets the previous submission's descriptor sets).
@@ -53,6 +65,10 @@ public final class CommandStream: @unchecked Sendable {
         info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
         info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
         try check(api.BeginCommandBuffer!(commandBuffer, &info), "vkBeginCommandBuffer")
+        if let queryPool {
+            api.CmdResetQueryPool!(commandBuffer, queryPool, 0, 2)
+            api.CmdWriteTimestamp!(commandBuffer, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queryPool, 0)
+        }
         setsUsed = 0
         dirty.removeAll()
         read.removeAll()
@@ -158,6 +174,7 @@ public final class CommandStream: @unchecked Sendable {
     public func submitAndWait() throws(VulkanError) {
         let api = VulkanDevice.api
         barrier()  // make results visible to the host
+        if let queryPool { api.CmdWriteTimestamp!(commandBuffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queryPool, 1) }
         recording = false
         try check(api.EndCommandBuffer!(commandBuffer), "vkEndCommandBuffer")
         var cb: VkCommandBuffer? = commandBuffer
@@ -172,5 +189,15 @@ public final class CommandStream: @unchecked Sendable {
         var fence: VkFence? = device.fence
         try check(api.WaitForFences!(device.handle, 1, &fence, 1, UInt64.max), "vkWaitForFences")
         try check(api.ResetFences!(device.handle, 1, &fence), "vkResetFences")
+        if let queryPool {
+            var stamps: (UInt64, UInt64) = (0, 0)
+            let q = withUnsafeMutableBytes(of: &stamps) { raw in
+                api.GetQueryPoolResults!(device.handle, queryPool, 0, 2, 16, raw.baseAddress, 8,
+                                         VK_QUERY_RESULT_64_BIT.rawValue)
+            }
+            if q == VK_SUCCESS, stamps.1 >= stamps.0 {
+                busySeconds += Double(stamps.1 - stamps.0) * Double(device.info.timestampPeriodNanoseconds) * 1e-9
+            }
+        }
     }
 }

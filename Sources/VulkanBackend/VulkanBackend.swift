@@ -31,6 +31,7 @@ public final class VulkanBackend: ComputeBackend {
     let ropeTables: [Float: VulkanBuffer]
     let slotStride: Int
     let weightBytes: Int
+    let started = monotonicSeconds()
     /// Forward steps run so far (fault injection counts them).
     private var steps = 0
     /// Set once the device is lost: every later step fails the same way, as a real lost device does.
@@ -224,10 +225,19 @@ public final class VulkanBackend: ComputeBackend {
     public func memoryUsage() -> MemoryUsage {
         let c = model.config
         let kv = 2 * c.layerCount * slotCount * slotStride * 2
-        let heap = device.info.heaps.first { $0.deviceLocal }
-        return MemoryUsage(weightBytes: weightBytes, kvCacheBytes: kv,
-                           scratchBytes: Int(device.allocatedBytes) - weightBytes - kv,
-                           deviceUsedBytes: Int(device.allocatedBytes),
-                           deviceBudgetBytes: heap.map { Int($0.budget ?? $0.size) })
+        // Budgets move with other processes' use of the device: read them now, not at start-up.
+        let heaps = device.info.memoryBudgetExtension
+            ? VulkanInstance.describe(device.physical, index: device.info.index).heaps : device.info.heaps
+        let heap = heaps.first { $0.deviceLocal }
+        var usage = MemoryUsage(weightBytes: weightBytes, kvCacheBytes: kv,
+                                scratchBytes: Int(device.allocatedBytes) - weightBytes - kv,
+                                deviceUsedBytes: heap?.usage.map { Int($0) } ?? Int(device.allocatedBytes),
+                                deviceBudgetBytes: heap.map { Int($0.budget ?? $0.size) })
+        // One dedicated allocation per buffer: reserved equals the sum of the live buffers' allocations.
+        usage.reservedBytes = Int(device.allocatedBytes)
+        usage.inUseBytes = Int(device.allocatedBytes)
+        let wall = monotonicSeconds() - started
+        if stream.queryPool != nil, wall > 0 { usage.deviceBusyFraction = min(1, stream.busySeconds / wall) }
+        return usage
     }
 }

@@ -116,6 +116,21 @@ struct VulkanModelTests {
         #expect(worstDelta < 0.1)
     }
 
+    @Test("memory figures and device busy time are reported")
+    func memoryFigures() throws {
+        let device = try TestDevice.require()
+        let model = try Model(path: try Paths.model("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        let gpu = try VulkanBackend(model: model, device: device, slots: 2, context: 32, maxBatchTokens: 8)
+        _ = try allLogits(gpu, model.tokenizer.encode("Hello world"))
+        let m = gpu.memoryUsage()
+        #expect(m.weightBytes == model.weights.all.reduce(0) { $0 + $1.byteCount })
+        #expect(m.kvCacheBytes == 2 * model.config.layerCount * 2 * 32 * model.config.kvDim * 2)
+        #expect((m.deviceUsedBytes ?? 0) >= m.weightBytes + m.kvCacheBytes)
+        #expect((m.deviceBudgetBytes ?? 0) > 0)
+        let busy = try #require(m.deviceBusyFraction)
+        #expect(busy > 0 && busy <= 1)
+    }
+
     @Test("batched greedy decoding on Vulkan follows the CPU engine, leaving it only at near-ties")
     func greedyMatchesCPU() throws {
         let device = try TestDevice.require()
