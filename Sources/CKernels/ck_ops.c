@@ -411,7 +411,8 @@ static void gelu_init(void) {
     const float a = 0.044715f, k = 0.79788456080286535587989211986876f;
     for (int i = 0; i < 65536; i++) {
         const float x = ck_fp16_to_fp32((uint16_t)i);
-        const float g = 0.5f * x * (1.0f + tanhf(k * x * (1.0f + a * x * x)));
+        // ggml_gelu_f32 as ggml's build evaluates it: (0.5x)(1 + tanh((kx) * fma(ax, x, 1)))
+        const float g = (0.5f * x) * (1.0f + tanhf((k * x) * fmaf(a * x, x, 1.0f)));
         gelu_table[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(g));
     }
 }
@@ -421,7 +422,7 @@ void ck_geglu(const float *gate, const float *up, float *out, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         const float x = gate[i];
         float g;
-        if (x <= -10.0f) g = 0.0f;
+        if (x <= -10.0f) { out[i] = 0.0f; continue; }   // ggml stores +0 here, whatever up's sign
         else if (x >= 10.0f) g = x;
         else g = gelu_table[ck_fp32_to_fp16(x)];
         out[i] = g * up[i];
