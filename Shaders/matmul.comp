@@ -17,6 +17,7 @@ layout(constant_id = 3) const uint NR = 4;
 layout(std430, binding = 0) readonly buffer WB { uint8_t wb[]; };
 layout(std430, binding = 0) readonly buffer WH { uint16_t wh[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
+layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };  // same data, 16-byte loads
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
 
 layout(push_constant) uniform Params {
@@ -54,11 +55,11 @@ void main() {
         const uint j0 = be == 1 ? 0 : (ch % per_block) * 8;
         for (uint r = 0; r < nr; r++) {
             dequant8(TYPE, (row0 + r) * row_bytes + off, j0, v);
+            const vec4 w0 = vec4(v[0], v[1], v[2], v[3]), w1 = vec4(v[4], v[5], v[6], v[7]);
             for (uint t = 0; t < nt; t++) {
-                const uint xb = p.x_offset + (t0 + t) * p.x_stride + k0;
-                float s = 0.0;
-                for (uint j = 0; j < 8; j++) s += v[j] * x[xb + j];
-                acc[r * TN + t] += s;
+                // x rows are 16-byte aligned: strides and offsets are multiples of 8 floats
+                const uint xb = (p.x_offset + (t0 + t) * p.x_stride + k0) / 4;
+                acc[r * TN + t] += dot(w0, x4[xb]) + dot(w1, x4[xb + 1]);
             }
         }
     }
