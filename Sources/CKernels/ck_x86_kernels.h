@@ -19,16 +19,6 @@ CK_AI float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-CK_AI int32_t hsum_i32_128(__m128i v) {
-    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
-    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
-    return _mm_cvtsi128_si32(v);
-}
-
-CK_AI int32_t hsum_i32(__m256i v) {
-    return hsum_i32_128(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
-}
-
 // acc + sum of 4 adjacent u8*s8 products per int32 lane.
 CK_AI __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) {
 #if CK_VNNI
@@ -231,20 +221,15 @@ CK_AI void qx_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     const int64_t nb = n / CK_QK_K;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m10 = _mm256_set1_epi8(0x10);
     TILE_BEGIN
-    __m128 sumq[CK_TILE_R], summ[CK_TILE_R];   // Q4_K: lane t holds row r's sums with token t
-    for (int r = 0; r < NR; r++) sumq[r] = summ[r] = _mm_setzero_ps();
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
         if (NT == 1) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_K) : sizeof(ck_block_q4_K)));
         __m128i bs8[CK_TILE_T];
-        float dyv[4] = {0, 0, 0, 0};
         for (int t = 0; t < NT; t++) {
             const ck_block_q8_K *xb = X_BLOCK(ck_block_q8_K, t, b);
             bs8[t] = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)xb->bsums),
                                     _mm_loadu_si128((const __m128i *)(xb->bsums + 8)));
-            dyv[t] = xb->d;
         }
-        const __m128 dy4 = _mm_loadu_ps(dyv);
         for (int r = 0; r < NR; r++) {
             const uint8_t *qs; const uint8_t *scales; __m256i hbits = _mm256_setzero_si256();
             float d, dmin;
@@ -280,38 +265,15 @@ CK_AI void qx_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
                     isum[t] = dot_s16(isum[t], p_hi, s_hi);
                 }
             }
-            if (Q5) {
-                for (int t = 0; t < NT; t++) {
-                    const float dy = X_BLOCK(ck_block_q8_K, t, b)->d;
-                    const __m256i mprod = _mm256_zextsi128_si256(_mm_madd_epi16(mins16, bs8[t]));
-                    acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * dy), acc[r][t]);
-                    acc[r][t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mprod), _mm256_set1_ps(dmin * dy), acc[r][t]);
-                }
-            } else {
-                // Q4_K as ggml's x86 build computes it (weights repacked to q4_K_8x8, gemv/gemm): the
-                // whole super-block's integer sums, then per super-block sums_q += float(sumi)*(d*dy)
-                // and sums_m += float(summin)*(dmin*dy), fused; the result is sums_q - sums_m.
-                int32_t iq[4] = {0, 0, 0, 0}, im[4] = {0, 0, 0, 0};
-                for (int t = 0; t < NT; t++) {
-                    iq[t] = hsum_i32(isum[t]);
-                    im[t] = hsum_i32_128(_mm_madd_epi16(mins16, bs8[t]));
-                }
-                const __m128 dd = _mm_mul_ps(_mm_set1_ps(d), dy4);
-                const __m128 dm = _mm_mul_ps(_mm_set1_ps(dmin), dy4);
-                sumq[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_loadu_si128((const __m128i *)iq)), dd, sumq[r]);
-                summ[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_loadu_si128((const __m128i *)im)), dm, summ[r]);
+            for (int t = 0; t < NT; t++) {
+                const float dy = X_BLOCK(ck_block_q8_K, t, b)->d;
+                const __m256i mprod = _mm256_zextsi128_si256(_mm_madd_epi16(mins16, bs8[t]));
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * dy), acc[r][t]);
+                acc[r][t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mprod), _mm256_set1_ps(dmin * dy), acc[r][t]);
             }
         }
     }
-    if (Q5) {
-        TILE_END(0.0f)
-    } else {
-        for (int r = 0; r < NR; r++) {
-            float o[4];
-            _mm_storeu_ps(o, _mm_sub_ps(sumq[r], summ[r]));
-            for (int t = 0; t < NT; t++) out[t * os + r] = o[t];
-        }
-    }
+    TILE_END(0.0f)
 }
 
 CK_AI void q6_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
