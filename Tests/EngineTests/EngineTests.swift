@@ -46,8 +46,11 @@ struct GoldenEngineTests {
         print(report.joined(separator: "\n"))
         print("greedy continuations: \(fullMatches)/\(cases) match llama.cpp in all 32 tokens")
         #expect(cases == 16)
-        // The bar is 14 of 16; this guards what the engine reaches today against regressions.
-        #expect(fullMatches >= 7, "only \(fullMatches) of \(cases) continuations match llama.cpp in full")
+        // The bar is 14 of 16. llama.cpp 0c1e57098 itself, built and run on this machine with the
+        // goldens' flags, reproduces 13 (gemma differs where the golden machine's arithmetic did); the
+        // engine, bit-exact with ggml's x86 AVX-512 path for SmolLM2, reaches 13 too. One case of slack
+        // allows for a CPU without AVX-512, whose summation order differs.
+        #expect(fullMatches >= 12, "only \(fullMatches) of \(cases) continuations match llama.cpp in full")
     }
 
     @Test("perplexity on the Apache-2.0 text is within 1 % of llama.cpp's", arguments: TestPaths.models)
