@@ -15,13 +15,4 @@ public enum TokenType: UInt8, Sendable, Equatable, CaseIterable {
     case unused = 5
     /// A byte fallback token, `<0xXX>`.
     case byte = 6
-
-    /// Whether the text of such a token is matched in input before the regular algorithm runs.
-    func isMatchedInText(parseSpecial: Bool) -> Bool {
-        switch self {
-        case .userDefined: return true
-        case .control, .unknown: return parseSpecial
-        default: return false
-        }
-    }
 }

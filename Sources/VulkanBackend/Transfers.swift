@@ -1,17 +1,30 @@
 import CVulkan
 
-extension VulkanDevice {
-    /// Copy host bytes into a buffer through a host-visible staging buffer (in chunks of at most
-    /// `chunk` bytes, so uploading gigabytes of weights needs little extra memory).
-    public func upload(_ bytes: UnsafeRawBufferPointer, to buffer: VulkanBuffer, offset: Int = 0,
-                       chunk: Int = 64 << 20) throws(VulkanError) {
+/// Uploads host bytes into device buffers through one reusable host-visible staging buffer and
+/// one command stream, so loading hundreds of tensors allocates them once, not per tensor.
+public final class StagingUploader {
+    let device: VulkanDevice
+    let chunk: Int
+    private var staging: VulkanBuffer?
+    private var stream: CommandStream?
+
+    /// - Parameter chunk: the staging size; larger uploads go through it in pieces.
+    public init(device: VulkanDevice, chunk: Int = 64 << 20) {
+        self.device = device
+        self.chunk = chunk
+    }
+
+    public func upload(_ bytes: UnsafeRawBufferPointer, to buffer: VulkanBuffer, offset: Int = 0) throws(VulkanError) {
         guard !bytes.isEmpty else { return }
         if let dst = buffer.contents {
             (dst + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
             return
         }
-        let staging = try VulkanBuffer(device: self, size: min(chunk, bytes.count), kind: .hostVisible)
-        let stream = try CommandStream(device: self, maxDispatches: 1, maxBindings: 1)
+        if staging == nil {
+            staging = try VulkanBuffer(device: device, size: chunk, kind: .hostVisible)
+            stream = try CommandStream(device: device, maxDispatches: 1, maxBindings: 1)
+        }
+        let (staging, stream) = (staging!, stream!)
         var done = 0
         while done < bytes.count {
             let n = min(chunk, bytes.count - done)
@@ -21,6 +34,13 @@ extension VulkanDevice {
             try stream.submitAndWait()
             done += n
         }
+    }
+}
+
+extension VulkanDevice {
+    /// Copy host bytes into a buffer (one-off; loaders of many tensors keep a `StagingUploader`).
+    public func upload(_ bytes: UnsafeRawBufferPointer, to buffer: VulkanBuffer, offset: Int = 0) throws(VulkanError) {
+        try StagingUploader(device: self, chunk: min(64 << 20, max(bytes.count, 4))).upload(bytes, to: buffer, offset: offset)
     }
 
     /// Copy `count` bytes of a buffer back to the host.

@@ -57,9 +57,10 @@ public final class VulkanBackend: ComputeBackend {
             stream = try CommandStream(device: device)
             var w: [String: VulkanBuffer] = [:]
             var total = 0
+            let uploader = StagingUploader(device: device)
             for t in model.weights.all {
                 let b = try VulkanBuffer(device: device, size: t.byteCount, kind: .deviceLocal)
-                try device.upload(model.file.data(of: t), to: b)
+                try uploader.upload(model.file.data(of: t), to: b)
                 w[t.name] = b
                 total += t.byteCount
             }

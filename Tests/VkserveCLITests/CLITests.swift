@@ -56,8 +56,10 @@ struct CLITests {
             .trimmingCharacters(in: .whitespacesAndNewlines) == "[9259, 1902]")
         #expect(try CLI.run(["tokenize", "--model", CLI.smol, "<|im_start|>user\nhi<|im_end|>"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines) == "[1, 4093, 198, 6004, 2]")
-        let plain = try CLI.run(["tokenize", "--model", CLI.smol, "--no-special", "<|im_start|>"])
-        #expect(!plain.stdout.contains("[1]"))
+        // llama.cpp's ids for the same string with parse_special=false (shared/golden)
+        let plain = try CLI.run(["tokenize", "--model", CLI.smol, "--no-special", "<|im_start|>user\nhi<|im_end|>"])
+        #expect(plain.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            == "[44, 108, 306, 79, 3738, 108, 46, 4093, 198, 6004, 44, 108, 306, 79, 486, 108, 46]")
     }
 
     @Test("inspect prints metadata and the tensor table; --json parses")
