@@ -15,15 +15,23 @@
 uint rd_u8(uint o) { return uint(wb[o]); }
 // Two bytes at an even offset in one load (the including shader aliases `wh` onto `wb`).
 uint rd_pair(uint o) { return uint(wh[o >> 1]); }
-// 8 consecutive bytes at an even offset, as 8 values.
-void rd_bytes8(uint o, out uint q[8]) {
-    for (uint i = 0; i < 4; i++) {
-        const uint v = rd_pair(o + 2 * i);
-        q[2 * i] = v & 255u;
-        q[2 * i + 1] = v >> 8;
-    }
+// 8 consecutive bytes at an even offset, as two little-endian words, from aligned 32-bit loads
+// (the including shader aliases `wu` onto `wb`): two loads, or three where the offset is only
+// 2-aligned. The third word is read only when needed, so no load passes the end of the buffer.
+uvec2 rd_words8(uint o) {
+    const uint w = o >> 2;
+    const uint a = wu[w], b = wu[w + 1];
+    if ((o & 2u) == 0u) return uvec2(a, b);
+    const uint c = wu[w + 2];
+    return uvec2((a >> 16) | (b << 16), (b >> 16) | (c << 16));
 }
-uint rd_u16(uint o) { return uint(wb[o]) | (uint(wb[o + 1]) << 8); }
+// Byte i (0..7) of such a pair of words.
+uint byte_of(uvec2 w, uint i) { return ((i < 4u ? w.x : w.y) >> (8u * (i & 3u))) & 255u; }
+void rd_bytes8(uint o, out uint q[8]) {
+    const uvec2 w = rd_words8(o);
+    for (uint i = 0; i < 8; i++) q[i] = byte_of(w, i);
+}
+uint rd_u16(uint o) { return (o & 1u) == 0u ? rd_pair(o) : uint(wb[o]) | (uint(wb[o + 1]) << 8); }
 uint rd_u32(uint o) { return rd_u16(o) | (rd_u16(o + 2) << 16); }
 int rd_i8(uint o) { return int(int8_t(wb[o])); }
 float rd_f16(uint o) { return unpackHalf2x16(rd_u16(o)).x; }

@@ -8,6 +8,7 @@ layout(constant_id = 1) const uint TYPE = 8;
 
 layout(std430, binding = 0) readonly buffer WB { uint8_t wb[]; };
 layout(std430, binding = 0) readonly buffer WH { uint16_t wh[]; };
+layout(std430, binding = 0) readonly buffer WU { uint wu[]; };
 layout(std430, binding = 1) readonly buffer Ids { int ids[]; };
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
 

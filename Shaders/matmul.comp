@@ -14,10 +14,11 @@ layout(constant_id = 2) const uint USE_SUBGROUP = 0;
 layout(constant_id = 3) const uint NR = 4;
 #define TN 8
 
-layout(std430, binding = 0) readonly buffer WB { uint8_t wb[]; };
-layout(std430, binding = 0) readonly buffer WH { uint16_t wh[]; };
-layout(std430, binding = 1) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };  // same data, 16-byte loads
+layout(std430, binding = 0) readonly restrict buffer WB { uint8_t wb[]; };
+layout(std430, binding = 0) readonly restrict buffer WH { uint16_t wh[]; };
+layout(std430, binding = 0) readonly restrict buffer WU { uint wu[]; };
+layout(std430, binding = 1) readonly restrict buffer X { float x[]; };
+layout(std430, binding = 1) readonly restrict buffer X4 { vec4 x4[]; };  // same data, 16-byte loads
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
 
 layout(push_constant) uniform Params {
@@ -53,7 +54,8 @@ void main() {
         const uint k0 = ch * 8;
         const uint off = be == 1 ? k0 * bb : (ch / per_block) * bb;
         const uint j0 = be == 1 ? 0 : (ch % per_block) * 8;
-        for (uint r = 0; r < nr; r++) {
+        // A constant trip count when the group is full, so the x loads below are shared by all rows.
+        for (uint r = 0; r < (nr == NR ? NR : nr); r++) {
             dequant8(TYPE, (row0 + r) * row_bytes + off, j0, v);
             const vec4 w0 = vec4(v[0], v[1], v[2], v[3]), w1 = vec4(v[4], v[5], v[6], v[7]);
             for (uint t = 0; t < nt; t++) {

@@ -1,5 +1,9 @@
 import CVulkan
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One command buffer recorded op by op and submitted once: a whole forward step, with a
 /// barrier only where an op reads what an earlier one wrote, and no host round trip between ops.
 public final class CommandStream: @unchecked Sendable {
@@ -13,6 +17,10 @@ public final class CommandStream: @unchecked Sendable {
     /// Device time spent executing this stream's submissions, in seconds.
     public private(set) var busySeconds: Double = 0
     private var recording = false
+    /// Per-dispatch timestamps (`VKSERVE_PROFILE=1`): device seconds and dispatch count by kernel label.
+    public private(set) var profile: [String: (seconds: Double, count: Int)] = [:]
+    let profiling: Bool
+    private var labels: [String] = []
     /// Buffers written since the last barrier: reading or writing one needs a barrier first.
     private var dirty = Set<ObjectIdentifier>()
     /// Buffers read since the last barrier: writing one needs a barrier first (write after read).
@@ -45,7 +53,8 @@ public final class CommandStream: @unchecked Sendable {
         var qinfo = VkQueryPoolCreateInfo()
         qinfo.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO
         qinfo.queryType = VK_QUERY_TYPE_TIMESTAMP
-        qinfo.queryCount = 2
+        profiling = getenv("VKSERVE_PROFILE").map { String(cString: $0) == "1" } ?? false
+        qinfo.queryCount = UInt32(profiling ? 2 + maxDispatches : 2)
         var qp: VkQueryPool?
         queryPool = device.info.timestampPeriodNanoseconds > 0 && api.CreateQueryPool!(device.handle, &qinfo, nil, &qp) == VK_SUCCESS
             ? qp : nil
@@ -66,10 +75,11 @@ public final class CommandStream: @unchecked Sendable {
         info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
         try check(api.BeginCommandBuffer!(commandBuffer, &info), "vkBeginCommandBuffer")
         if let queryPool {
-            api.CmdResetQueryPool!(commandBuffer, queryPool, 0, 2)
+            api.CmdResetQueryPool!(commandBuffer, queryPool, 0, profiling ? UInt32(2 + maxSets) : 2)
             api.CmdWriteTimestamp!(commandBuffer, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queryPool, 0)
         }
         setsUsed = 0
+        labels.removeAll(keepingCapacity: true)
         dirty.removeAll()
         read.removeAll()
         recording = true
@@ -89,7 +99,7 @@ public final class CommandStream: @unchecked Sendable {
 
     /// Record a dispatch. `writes` are the binding indices the kernel writes (for barriers).
     public func dispatch(_ pipeline: ComputePipeline, _ bindings: [Binding], writes: [Int], pushConstants: [UInt32],
-                         groups: (UInt32, UInt32, UInt32)) throws(VulkanError) {
+                         groups: (UInt32, UInt32, UInt32), label: String? = nil) throws(VulkanError) {
         precondition(recording, "dispatch outside begin/submit")
         precondition(bindings.count == pipeline.bindings, "\(pipeline.name): \(bindings.count) bindings for \(pipeline.bindings)")
         guard setsUsed < maxSets else {
@@ -140,6 +150,10 @@ public final class CommandStream: @unchecked Sendable {
             }
         }
         api.CmdDispatch!(commandBuffer, groups.0, groups.1, groups.2)
+        if profiling, let queryPool {
+            api.CmdWriteTimestamp!(commandBuffer, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, queryPool, UInt32(2 + labels.count))
+            labels.append(label ?? pipeline.name)
+        }
         for i in bindings.indices {
             if writes.contains(i) { dirty.insert(ObjectIdentifier(bindings[i].buffer)) }
             else { read.insert(ObjectIdentifier(bindings[i].buffer)) }
@@ -195,8 +209,25 @@ public final class CommandStream: @unchecked Sendable {
                 api.GetQueryPoolResults!(device.handle, queryPool, 0, 2, 16, raw.baseAddress, 8,
                                          VK_QUERY_RESULT_64_BIT.rawValue)
             }
+            let period = Double(device.info.timestampPeriodNanoseconds) * 1e-9
             if q == VK_SUCCESS, stamps.1 >= stamps.0 {
-                busySeconds += Double(stamps.1 - stamps.0) * Double(device.info.timestampPeriodNanoseconds) * 1e-9
+                busySeconds += Double(stamps.1 - stamps.0) * period
+            }
+            if profiling, !labels.isEmpty {
+                var each = [UInt64](repeating: 0, count: labels.count)
+                let r = each.withUnsafeMutableBytes { raw in
+                    api.GetQueryPoolResults!(device.handle, queryPool, 2, UInt32(labels.count), raw.count, raw.baseAddress, 8,
+                                             VK_QUERY_RESULT_64_BIT.rawValue)
+                }
+                if r == VK_SUCCESS {
+                    var previous = stamps.0
+                    for (i, label) in labels.enumerated() {
+                        let dt = each[i] >= previous ? Double(each[i] - previous) * period : 0
+                        previous = each[i]
+                        profile[label, default: (0, 0)].seconds += dt
+                        profile[label, default: (0, 0)].count += 1
+                    }
+                }
             }
         }
     }

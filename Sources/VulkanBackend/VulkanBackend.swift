@@ -223,6 +223,14 @@ public final class VulkanBackend: ComputeBackend {
         }
     }
 
+    /// The device's read bandwidth in bytes per second (0 where it cannot be timed).
+    public func measureReadBandwidth() -> Double {
+        (try? DeviceBandwidth.measure(device: device)) ?? 0
+    }
+
+    /// Device time by kernel since start, when `VKSERVE_PROFILE=1`.
+    public var profile: [String: (seconds: Double, count: Int)] { stream.profile }
+
     public func memoryUsage() -> MemoryUsage {
         let c = model.config
         let kv = 2 * c.layerCount * slotCount * slotStride * 2

@@ -2,6 +2,7 @@ import ArgumentParser
 import CPUBackend
 import Engine
 import Foundation
+import VulkanBackend
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +47,12 @@ struct BenchSingleCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Option(help: "Also write the JSON result to this file.")
+    var jsonOut: String?
+
+    @Option(help: "Exit with status 1 when decode reaches less than this fraction of the bandwidth bound.")
+    var minFractionOfBound: Double?
+
     func run() throws {
         guard promptTokens >= 1, decodeTokens >= 2, repetitions >= 1 else {
             throw ValidationError("--prompt-tokens, --decode-tokens (2+) and --repetitions must be positive")
@@ -66,7 +73,7 @@ struct BenchSingleCommand: ParsableCommand {
             prefill.append(r.promptTokensPerSecond)
             decode.append(r.decodeTokensPerSecond)
         }
-        let bandwidth = (engine as? CPUBackend)?.measureReadBandwidth() ?? 0
+        let bandwidth = (engine as? CPUBackend)?.measureReadBandwidth() ?? (engine as? VulkanBackend)?.measureReadBandwidth() ?? 0
         let bytesPerToken = Double(model.weights.decodeBytesPerToken)
         let bound = bandwidth > 0 ? bandwidth / bytesPerToken : 0
         func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
@@ -79,12 +86,25 @@ struct BenchSingleCommand: ParsableCommand {
                 .init(name: $0.name, prompt_tokens_per_second: $0.promptTokensPerSecond,
                       decode_tokens_per_second: $0.decodeTokensPerSecond)
             })
-        if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(String(decoding: try enc.encode(result), as: UTF8.self))
-        } else {
-            print(result.table)
+        if let vulkan = engine as? VulkanBackend, !vulkan.profile.isEmpty {
+            let total = vulkan.profile.values.reduce(0) { $0 + $1.seconds }
+            var lines = ["device time by kernel (VKSERVE_PROFILE=1), all runs:"]
+            for (label, v) in vulkan.profile.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+                lines.append("  " + label.padding(toLength: 14, withPad: " ", startingAt: 0)
+                             + String(format: " %9.3f s  %5.1f %%  %7d dispatches", v.seconds, 100 * v.seconds / total, v.count))
+            }
+            FileHandle.standardError.write(Data(("\n" + lines.joined(separator: "\n") + "\n").utf8))
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let encoded = try enc.encode(result)
+        if let jsonOut { try encoded.write(to: URL(fileURLWithPath: jsonOut)) }
+        print(json ? String(decoding: encoded, as: UTF8.self) : result.table)
+        if let minFractionOfBound, result.decode_fraction_of_bound < minFractionOfBound {
+            FileHandle.standardError.write(Data(String(
+                format: "decode reached %.1f %% of the bandwidth bound, below the required %.1f %%\n",
+                result.decode_fraction_of_bound * 100, minFractionOfBound * 100).utf8))
+            throw ExitCode(1)
         }
     }
 }

@@ -150,4 +150,38 @@ struct CLITests {
         #expect(r.status == 1)
         #expect(r.stderr.contains(message), "\(fault): \(r.stderr)")
     }
+
+    @Test("synth-model writes a loadable llama-shaped model; bench single reports its bandwidth bound on both engines")
+    func syntheticModelBench() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vkserve-synth-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("tiny.gguf").path
+        let w = try CLI.run(["synth-model", "--hidden", "256", "--layers", "2", "--ffn", "512", "--heads", "4",
+                             "--kv-heads", "2", model])
+        #expect(w.status == 0, "\(w.stderr)")
+        let bad = try CLI.run(["synth-model", "--type", "Q5_1", model + ".bad"])
+        #expect(bad.status != 0 && bad.stderr.contains("--type"), "\(bad.stderr)")
+
+        let inspect = try CLI.run(["inspect", "--json", model])
+        #expect(inspect.stdout.contains("\"llama\"") && inspect.stdout.contains("Q4_K"))
+        for backend in ["cpu", "vulkan"] {
+            let json = dir.appendingPathComponent("\(backend).json").path
+            let r = try CLI.run(["bench", "single", "--backend", backend, "--model", model, "--prompt-tokens", "4",
+                                 "--decode-tokens", "4", "--repetitions", "1", "--json-out", json,
+                                 "--min-fraction-of-bound", "1.5"],
+                                environment: ["VKSERVE_PROFILE": "1"])
+            // No engine reaches 150 % of the bandwidth bound: the run measures, then fails the requirement.
+            #expect(r.status == 1, "\(backend): \(r.stderr)")
+            #expect(r.stderr.contains("below the required 150.0 %"), "\(backend): \(r.stderr)")
+            let obj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
+                as? [String: Any])
+            let bandwidth = try #require(obj["read_bandwidth_bytes_per_second"] as? Double)
+            #expect(bandwidth > 1e8, "\(backend) read bandwidth \(bandwidth)")
+            #expect((obj["decode_fraction_of_bound"] as? Double ?? 0) > 0)
+            if backend == "vulkan" {
+                #expect(r.stderr.contains("device time by kernel") && r.stderr.contains("matmul.Q4_K"), "\(r.stderr)")
+            }
+        }
+    }
 }

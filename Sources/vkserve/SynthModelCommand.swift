@@ -1,0 +1,37 @@
+import ArgumentParser
+import Engine
+import Foundation
+import GGUF
+
+struct SynthModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synth-model",
+        abstract: "Write a llama-shaped GGUF file with random weights, for speed measurements of large shapes.",
+        discussion: """
+            The default shape is Llama-2 7B's (hidden 4096, 32 layers, FFN 11008, 32 heads) in Q4_K: \
+            a 3.9 GB file. Its outputs are meaningless; its weight reads are those of a real 7B model.
+            """)
+
+    @Option(help: "Hidden size.") var hidden = 4096
+    @Option(help: "Layers.") var layers = 32
+    @Option(help: "Feed-forward size.") var ffn = 11008
+    @Option(help: "Attention heads.") var heads = 32
+    @Option(help: "Key/value heads.") var kvHeads = 32
+    @Option(help: "Block type of the matrices: Q4_K, Q6_K, Q8_0, Q4_0 or F16.") var type = "Q4_K"
+    @Option(help: "Seed of the random weights.") var seed: UInt64 = 1
+    @Option(help: "GGUF file whose tokenizer the synthetic model takes (default: a synthetic 32000-token vocabulary).")
+    var tokenizerFrom: String?
+    @Argument(help: "Output file.") var output: String
+
+    func run() throws {
+        guard let t = SyntheticModel.supportedTypes.first(where: { "\($0)".lowercased() == type.lowercased() }) else {
+            throw ValidationError("--type must be one of \(SyntheticModel.supportedTypes.map { "\($0)" }.joined(separator: ", "))")
+        }
+        let spec = SyntheticModel(hidden: hidden, layers: layers, ffn: ffn, heads: heads, kvHeads: kvHeads,
+                                  matrixType: t, seed: seed)
+        let started = Date()
+        let bytes = try spec.write(to: output, tokenizerSource: try tokenizerFrom.map { try GGUFFile(path: $0) })
+        print(String(format: "%@: %.2f GB of %@ weights in %.1f s", output, Double(bytes) / 1e9, "\(t)",
+                     Date().timeIntervalSince(started)))
+    }
+}
