@@ -9,9 +9,13 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vkserve", targets: ["vkserve"]),
+        .executable(name: "vkserve-worker", targets: ["vkserve-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags),
@@ -24,19 +28,43 @@ let package = Package(
         // Shaders/*.comp → SPIR-V (glslc) → Swift sources embedding the words.
         .plugin(name: "ShaderCompiler", capability: .buildTool()),
         .target(name: "VulkanBackend", dependencies: ["Engine", "CVulkan", "GGUF"], plugins: ["ShaderCompiler"]),
+        .target(name: "WorkerProtocol"),
+        // prctl(PR_SET_PDEATHSIG) and other process calls Swift cannot make directly.
+        .target(name: "CProcess"),
+        .target(
+            name: "Worker",
+            dependencies: [
+                "Engine", "CPUBackend", "VulkanBackend", "WorkerProtocol", "Tokenizer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "vkserve-worker",
+            dependencies: [
+                "Worker", "WorkerProtocol", "CProcess",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "vkserve",
             dependencies: [
-                "GGUF", "Tokenizer", "Engine", "CPUBackend", "VulkanBackend",
+                "GGUF", "Tokenizer", "Engine", "CPUBackend", "VulkanBackend", "WorkerProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "GGUF"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer"]),
+        .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"]),
         .testTarget(name: "VulkanBackendTests", dependencies: ["VulkanBackend", "CKernels", "GGUF", "Engine", "CPUBackend"]),
         // Runs the built `vkserve` binary as a user would.
         .testTarget(name: "VkserveCLITests", dependencies: ["vkserve"]),
+        // Real worker processes over real sockets.
+        .testTarget(name: "WorkerTests", dependencies: ["WorkerProtocol", "vkserve-worker", "vkserve"]),
     ]
 )

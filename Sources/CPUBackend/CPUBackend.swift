@@ -197,7 +197,7 @@ public final class CPUBackend: ComputeBackend {
     }
 
     /// Resident set size of this process, from /proc/self/statm.
-    static func residentBytes() -> Int? {
+    public static func residentBytes() -> Int? {
         let fd = open("/proc/self/statm", O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -11,6 +11,8 @@ public enum FinishReason: String, Sendable, Codable {
     /// max_tokens or the context was reached.
     case length
     case cancelled
+    /// The request's deadline passed.
+    case deadline
 }
 
 /// What one generation produced, with llama.cpp-style timings.

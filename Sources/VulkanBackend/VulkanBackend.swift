@@ -92,7 +92,7 @@ public final class VulkanBackend: ComputeBackend {
         }
     }
 
-    static func engineError(_ e: VulkanError) -> EngineError {
+    public static func engineError(_ e: VulkanError) -> EngineError {
         switch e.code {
         case .noDevice: return EngineError(.noDevice, e.message)
         case .outOfDeviceMemory: return EngineError(.outOfMemory, e.message)

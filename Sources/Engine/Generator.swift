@@ -1,0 +1,234 @@
+import Tokenizer
+
+/// Continuous batching over one backend: up to `slotCount` sequences decode together, one token
+/// each per step; new requests join at step boundaries; prompts are prefilled in fixed chunks
+/// beside the decoding sequences, so a long prompt never stalls the others for more than a chunk.
+///
+/// A sequence's result never depends on what else is in the batch: every sequence contributes
+/// the same rows in the same steps whatever the others do (its prefill chunks have a fixed
+/// size; a chunk that does not fit waits for the next step rather than shrinking), and the
+/// backends' kernels compute each row independently of the others.
+///
+/// Not thread-safe: one thread (the worker's compute thread) owns it.
+public final class Generator {
+    public let backend: any ComputeBackend
+    /// Prompt tokens a prefilling sequence contributes per step.
+    public let prefillChunk: Int
+
+    final class Sequence {
+        let request: GenerationRequest
+        let slot: Int
+        let submitted: Double
+        var admitted = 0.0
+        var firstToken = 0.0
+        /// Prompt tokens already in the KV cache.
+        var prefilled = 0
+        /// The token to feed next (after the prompt): the last one sampled.
+        var pending: Int32 = 0
+        var position = 0
+        var generated = 0
+        var finished = false
+        var sampler: Sampler
+        var detokenizer: StreamingDetokenizer
+        var stopper: StopMatcher
+
+        init(_ r: GenerationRequest, slot: Int, submitted: Double, tokenizer: Tokenizer) {
+            request = r
+            self.slot = slot
+            self.submitted = submitted
+            var sampler = Sampler(r.parameters)
+            for id in r.promptIDs { sampler.accept(id) }
+            self.sampler = sampler
+            detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
+            stopper = StopMatcher(r.stop)
+        }
+
+        var isPrefilling: Bool { prefilled < request.promptIDs.count }
+    }
+
+    private var queue: [(GenerationRequest, Double)] = []
+    private var active: [Sequence] = []
+    private var freeSlots: [Int]
+    private var logits: [Float] = []
+
+    /// Forward steps run (each one command submission on Vulkan).
+    public private(set) var stepsCompleted: UInt64 = 0
+    public private(set) var tokensGenerated: UInt64 = 0
+    public private(set) var promptTokensProcessed: UInt64 = 0
+
+    public init(backend: any ComputeBackend, prefillChunk: Int = 64) {
+        self.backend = backend
+        // Leave room for every slot's decode token beside one full chunk.
+        self.prefillChunk = max(1, min(prefillChunk, backend.maxBatchTokens - backend.slotCount))
+        freeSlots = Array((0 ..< backend.slotCount).reversed())
+    }
+
+    public var activeCount: Int { active.count }
+    public var queuedCount: Int { queue.count }
+    public var hasWork: Bool { !active.isEmpty || !queue.isEmpty }
+    public var requestIDs: [String] { active.map(\.request.id) + queue.map(\.0.id) }
+
+    /// Checks a request against the model and the context; throws `invalidRequest` with the reason.
+    public func validate(_ r: GenerationRequest) throws(EngineError) {
+        guard !r.promptIDs.isEmpty else { throw EngineError(.invalidRequest, "the prompt is empty") }
+        guard r.promptIDs.count < backend.contextLength else {
+            throw EngineError(.invalidRequest,
+                              "the prompt has \(r.promptIDs.count) tokens; the context holds \(backend.contextLength)")
+        }
+        guard r.maxTokens >= 1 else { throw EngineError(.invalidRequest, "max_tokens must be at least 1") }
+        if let problem = r.parameters.problem { throw EngineError(.invalidRequest, problem) }
+        let vocab = backend.model.config.vocabularySize
+        if let bad = r.promptIDs.first(where: { $0 < 0 || Int($0) >= vocab }) {
+            throw EngineError(.invalidRequest, "prompt token \(bad) is outside the vocabulary (0..<\(vocab))")
+        }
+        if requestIDs.contains(r.id) { throw EngineError(.invalidRequest, "request id '\(r.id)' is already in use") }
+    }
+
+    /// Queues a request; it joins the batch at the next step with a free slot.
+    public func submit(_ r: GenerationRequest, at now: Double = monotonicSeconds()) throws(EngineError) {
+        try validate(r)
+        queue.append((r, now))
+    }
+
+    /// Ends a queued or running request at the next step boundary; false when the id is unknown.
+    /// The request's `done` (reason `cancelled`) comes out of the next `step()`.
+    public func cancel(_ id: String) -> Bool {
+        if let i = queue.firstIndex(where: { $0.0.id == id }) {
+            cancelledQueued.append(queue.remove(at: i))
+            return true
+        }
+        guard let s = active.first(where: { $0.request.id == id }) else { return false }
+        cancelledActive.insert(ObjectIdentifier(s))
+        return true
+    }
+
+    private var cancelledQueued: [(GenerationRequest, Double)] = []
+    private var cancelledActive = Set<ObjectIdentifier>()
+
+    /// Runs one forward step (when there is work) and returns what happened. Engine failures
+    /// (device lost, ...) propagate; the generator is then unusable and its owner reports them.
+    public func step(now: () -> Double = monotonicSeconds) throws(EngineError) -> [GeneratorEvent] {
+        var events: [GeneratorEvent] = []
+        let t0 = now()
+        // Cancellations and deadlines first: they free slots for this step's admissions.
+        for (r, submitted) in cancelledQueued {
+            events.append(.done(id: r.id, reason: .cancelled, promptTokens: r.promptIDs.count, completionTokens: 0,
+                                tail: "", timings: Self.timings(submitted: submitted, end: t0)))
+        }
+        cancelledQueued.removeAll()
+        queue.removeAll { r, submitted in
+            guard let d = r.deadline, d <= t0 else { return false }
+            events.append(.done(id: r.id, reason: .deadline, promptTokens: r.promptIDs.count, completionTokens: 0,
+                                tail: "", timings: Self.timings(submitted: submitted, end: t0)))
+            return true
+        }
+        for s in active {
+            if cancelledActive.contains(ObjectIdentifier(s)) { events.append(finish(s, .cancelled, at: t0)) }
+            else if let d = s.request.deadline, d <= t0 { events.append(finish(s, .deadline, at: t0)) }
+        }
+        cancelledActive.removeAll()
+        active.removeAll(where: \.finished)
+        while !queue.isEmpty, let slot = freeSlots.popLast() {
+            let (r, submitted) = queue.removeFirst()
+            let s = Sequence(r, slot: slot, submitted: submitted, tokenizer: backend.model.tokenizer)
+            s.admitted = t0
+            active.append(s)
+        }
+        guard !active.isEmpty else { return events }
+
+        // Decoding sequences contribute their pending token; prefilling ones a fixed chunk, in
+        // admission order, while it fits.
+        var batch = Batch()
+        var rows: [Sequence] = []
+        var chunks: [(Sequence, Int)] = []
+        for s in active where !s.isPrefilling {
+            batch.append(token: s.pending, position: s.position, slot: s.slot, wantLogits: true)
+            rows.append(s)
+        }
+        var budget = backend.maxBatchTokens - batch.count
+        for s in active where s.isPrefilling {
+            let n = min(prefillChunk, s.request.promptIDs.count - s.prefilled)
+            guard n <= budget else { break }
+            let last = s.prefilled + n == s.request.promptIDs.count
+            for j in 0 ..< n {
+                batch.append(token: s.request.promptIDs[s.prefilled + j], position: s.prefilled + j, slot: s.slot,
+                             wantLogits: last && j == n - 1)
+            }
+            if last { rows.append(s) }
+            chunks.append((s, n))
+            budget -= n
+        }
+        let vocab = backend.model.config.vocabularySize
+        if logits.count < batch.logitRows.count * vocab {
+            logits = [Float](repeating: 0, count: backend.maxBatchTokens * vocab)
+        }
+        try logits.withUnsafeMutableBufferPointer { (buf) throws(EngineError) in try backend.forward(batch, logits: buf) }
+        stepsCompleted += 1
+        let t1 = now()
+        for (s, n) in chunks {
+            s.prefilled += n
+            promptTokensProcessed += UInt64(n)
+            if !s.isPrefilling { s.position = s.prefilled }
+        }
+        // Logit rows come back in batch order: decoders first, then sequences that finished prefill.
+        for (row, s) in rows.enumerated() {
+            if let e = advance(s, logits: row * vocab, at: t1) { events.append(contentsOf: e) }
+        }
+        active.removeAll(where: \.finished)
+        return events
+    }
+
+    /// Samples a sequence's next token from its logits row and reports it; finishes the sequence
+    /// when it stops or reaches a limit.
+    private func advance(_ s: Sequence, logits offset: Int, at t: Double) -> [GeneratorEvent]? {
+        let model = backend.model
+        let vocab = model.config.vocabularySize
+        // The pending token was fed at s.position this step (prefill leaves it at the prompt's end).
+        if s.generated > 0 { s.position += 1 }
+        let token = logits.withUnsafeBufferPointer { buf in
+            s.sampler.sample(UnsafeBufferPointer(rebasing: buf[offset ..< offset + vocab]))
+        }
+        if s.generated == 0 { s.firstToken = t }
+        if !s.request.ignoreEndOfGeneration && model.tokenizer.isEndOfGeneration(token) {
+            return [finish(s, .stop, at: t)]
+        }
+        s.sampler.accept(token)
+        s.generated += 1
+        tokensGenerated += 1
+        s.pending = token
+        let piece = s.stopper.feed(s.detokenizer.append(token))
+        var events: [GeneratorEvent] = [.token(id: s.request.id, index: s.generated - 1, token: token, text: piece)]
+        if s.stopper.stopped {
+            events.append(finish(s, .stop, at: t))
+        } else if s.generated >= s.request.maxTokens || s.position >= backend.contextLength {
+            // The next token would be fed at s.position: past the context there is no room for it.
+            events.append(finish(s, .length, at: t))
+        }
+        return events
+    }
+
+    /// Ends a sequence: frees its slot at once and reports it.
+    private func finish(_ s: Sequence, _ reason: FinishReason, at t: Double) -> GeneratorEvent {
+        freeSlots.append(s.slot)
+        s.finished = true
+        var tail = ""
+        if reason == .stop || reason == .length, !s.stopper.stopped {
+            tail = s.stopper.feed(s.detokenizer.finish()) + s.stopper.flush()
+        }
+        var timings = GenerationTimings()
+        timings.queued = (s.admitted > 0 ? s.admitted : t) - s.submitted
+        if s.admitted > 0 { timings.prefill = (s.firstToken > 0 ? s.firstToken : t) - s.admitted }
+        timings.firstToken = s.firstToken > 0 ? s.firstToken - s.submitted : 0
+        timings.decode = s.firstToken > 0 ? t - s.firstToken : 0
+        timings.total = t - s.submitted
+        return .done(id: s.request.id, reason: reason, promptTokens: s.request.promptIDs.count,
+                     completionTokens: s.generated, tail: tail, timings: timings)
+    }
+
+    static func timings(submitted: Double, end: Double) -> GenerationTimings {
+        var t = GenerationTimings()
+        t.queued = end - submitted
+        t.total = end - submitted
+        return t
+    }
+}

@@ -1,0 +1,53 @@
+/// How a worker runs: its socket, its model and engine, and its batching limits.
+public struct WorkerOptions: Sendable {
+    public enum Backend: String, Sendable, CaseIterable {
+        case cpu, vulkan
+    }
+
+    public var socketPath: String
+    public var modelPath: String
+    public var backend: Backend
+    public var device: Int?
+    public var slots: Int
+    public var context: Int
+    public var threads: Int
+    /// Tokens one forward step may carry (decode tokens of every slot plus prefill chunks).
+    public var maxBatchTokens: Int
+    /// Prompt tokens a prefilling sequence adds per step.
+    public var prefillChunk: Int
+    /// Seconds between heartbeats.
+    public var heartbeatInterval: Double
+    /// Requests waiting for a slot beyond which new ones are refused as `overloaded`.
+    public var maxQueued: Int
+    /// Seconds SIGTERM (or a `shutdown` without a deadline) lets in-flight requests run before cancelling them.
+    public var shutdownGrace: Double
+
+    public init(socketPath: String, modelPath: String, backend: Backend = .cpu, device: Int? = nil, slots: Int = 4,
+                context: Int = 4096, threads: Int = 0, maxBatchTokens: Int = 128, prefillChunk: Int = 64,
+                heartbeatInterval: Double = 1, maxQueued: Int? = nil, shutdownGrace: Double = 30) {
+        self.socketPath = socketPath
+        self.modelPath = modelPath
+        self.backend = backend
+        self.device = device
+        self.slots = slots
+        self.context = context
+        self.threads = threads
+        self.maxBatchTokens = maxBatchTokens
+        self.prefillChunk = prefillChunk
+        self.heartbeatInterval = heartbeatInterval
+        self.maxQueued = maxQueued ?? 4 * slots
+        self.shutdownGrace = shutdownGrace
+    }
+
+    /// Why these options cannot run, if they cannot.
+    public var problem: String? {
+        if slots < 1 || slots > 256 { return "--slots must be 1 to 256 (got \(slots))" }
+        if context < 16 { return "--context must be at least 16 (got \(context))" }
+        if threads < 0 { return "--threads must be 0 (one per core) or more (got \(threads))" }
+        if maxBatchTokens <= slots { return "--batch-tokens must exceed --slots (got \(maxBatchTokens) for \(slots) slots)" }
+        if prefillChunk < 1 { return "--prefill-chunk must be positive" }
+        if !(heartbeatInterval > 0.01 && heartbeatInterval <= 60) { return "--heartbeat-interval must be 0.01 to 60 seconds" }
+        if socketPath.utf8.count >= 108 { return "--socket path is longer than a Unix socket allows (107 bytes)" }
+        return nil
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import CProcess
+import Foundation
+import Logging
+import ServiceLifecycle
+import Worker
+import WorkerProtocol
+
+@main
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vkserve-worker",
+        abstract: "One inference worker: one engine on one device, serving a supervisor over a Unix socket.",
+        discussion: """
+            Exit codes: \(WorkerExitCode.allCases.map { "\($0.rawValue) \($0.meaning)" }.joined(separator: "; ")).
+            Test-only fault injection: VKSERVE_WORKER_FAULT=crash@N|hang@N|silent@N (step N), \
+            VKSERVE_INJECT_FAULT=no-device|out-of-memory|device-lost@N (Vulkan). Never set them in production.
+            """)
+
+    @Option(help: "Unix socket to listen on (created with mode 0600).") var socket: String
+    @Option(help: "GGUF model file.") var model: String
+    @Option(help: "Compute backend: cpu or vulkan.") var backend: String = "vulkan"
+    @Option(help: "Vulkan device index (default: the best usable one).") var device: Int?
+    @Option(help: "Sequences decoded together.") var slots: Int = 4
+    @Option(help: "Context length per sequence, in tokens.") var context: Int = 4096
+    @Option(help: "CPU threads (0: one per core).") var threads: Int = 0
+    @Option(help: "Tokens per forward step (decode tokens plus prefill chunks).") var batchTokens: Int = 128
+    @Option(help: "Prompt tokens a sequence prefills per step.") var prefillChunk: Int = 64
+    @Option(help: "Seconds between heartbeats.") var heartbeatInterval: Double = 1
+    @Option(help: "Seconds SIGTERM lets in-flight requests finish before cancelling them.") var shutdownGrace: Double = 30
+
+    mutating func run() async throws {
+        // Never outlive the supervisor; if it is already gone, go now.
+        let parent = getppid()
+        if vk_set_parent_death_signal(SIGKILL) != 0 || getppid() != parent { Foundation.exit(WorkerExitCode.internalError.rawValue) }
+        let logger = Logger(label: "vkserve-worker")
+        guard let kind = WorkerOptions.Backend(rawValue: backend) else {
+            Self.exit(.badArguments, "--backend must be cpu or vulkan (got '\(backend)')")
+        }
+        let options = WorkerOptions(socketPath: socket, modelPath: model, backend: kind, device: device, slots: slots,
+                                    context: context, threads: threads, maxBatchTokens: batchTokens,
+                                    prefillChunk: prefillChunk, heartbeatInterval: heartbeatInterval,
+                                    shutdownGrace: shutdownGrace)
+        if let problem = options.problem { Self.exit(.badArguments, problem) }
+        let server = WorkerServer(options: options, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
+        do {
+            try await group.run()
+        } catch let failure as WorkerServer.Failure {
+            Self.exit(failure.exitCode, failure.description)
+        } catch {
+            Self.exit(.internalError, "\(error)")
+        }
+    }
+
+    static func exit(_ code: WorkerExitCode, _ message: String) -> Never {
+        FileHandle.standardError.write(Data("vkserve-worker: \(message)\n".utf8))
+        Foundation.exit(code.rawValue)
+    }
+}
