@@ -7,7 +7,7 @@ import VulkanBackend
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks that print vkserve's figures beside a reference.",
-        subcommands: [BenchSingleCommand.self])
+        subcommands: [BenchSingleCommand.self, BenchEngineCommand.self])
 }
 
 /// llama.cpp (commit 0c1e57098) on a 2-core machine of this kind, from the project's issues: its CPU

@@ -184,4 +184,26 @@ struct CLITests {
             }
         }
     }
+
+    @Test("bench engine starts a worker, loads it with concurrent clients and reports HdrHistogram percentiles")
+    func benchEngine() throws {
+        try CLI.requireModels()
+        let r = try CLI.run(["bench", "engine", "--concurrency", "3", "--requests", "6", "--max-tokens", "8",
+                             "--single-requests", "1", "--threads", "2", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(obj["requests"] as? Int == 6)
+        #expect((obj["errors"] as? [String: Int])?.isEmpty == true)
+        let itl = try #require(obj["itl"] as? [String: Any])
+        // 6 requests × 7 gaps between 8 tokens.
+        #expect(itl["count"] as? Int == 42)
+        let p50 = try #require(itl["p50_ms"] as? Double), p99 = try #require(itl["p99_ms"] as? Double)
+        #expect(p50 > 0 && p99 >= p50)
+        #expect((obj["tokens_per_second"] as? Double ?? 0) > 0)
+        #expect((obj["scaling_efficiency"] as? Double ?? 0) > 0)
+        #expect(((obj["memory_after"] as? [String: Any])?["rss_bytes"] as? Int ?? 0) > 0)
+        let missing = try CLI.run(["bench", "engine", "--model", "/nonexistent.gguf", "--requests", "1"])
+        #expect(missing.status != 0 && missing.stderr.contains("nonexistent"),
+                "\(missing.stderr)")
+    }
 }
