@@ -38,15 +38,14 @@ public func monotonicSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// Generates one sequence on one KV-cache slot of a backend: prefill in chunks, then decode one
-/// token per step until an end-of-generation token, a stop string, max tokens or the context.
+/// Generates one sequence, start to end, on the continuous-batching `Generator`: the CLI's and
+/// the single-sequence benchmark's path, with the same prefill, sampling and stopping as a
+/// worker's batches.
 public struct SingleSequenceGenerator {
     public let backend: any ComputeBackend
-    public let slot: Int
 
-    public init(backend: any ComputeBackend, slot: Int = 0) {
+    public init(backend: any ComputeBackend) {
         self.backend = backend
-        self.slot = slot
     }
 
     /// - Parameter onText: receives text as it becomes final; return false to cancel.
@@ -54,62 +53,34 @@ public struct SingleSequenceGenerator {
     public func generate(promptIDs: [Int32], parameters: SamplingParameters, maxTokens: Int, stop: [String] = [],
                          stopAtEndOfGeneration: Bool = true,
                          onText: (String) -> Bool = { _ in true }) throws(EngineError) -> GenerationResult {
-        let model = backend.model
-        let vocab = model.config.vocabularySize
-        guard !promptIDs.isEmpty else { throw EngineError(.invalidRequest, "the prompt is empty") }
-        guard promptIDs.count < backend.contextLength else {
-            throw EngineError(.invalidRequest, "the prompt has \(promptIDs.count) tokens; the context holds \(backend.contextLength)")
-        }
-        var sampler = Sampler(parameters)
-        promptIDs.forEach { sampler.accept($0) }
-        var logits = [Float](repeating: 0, count: vocab)
+        // Prompts go through in chunks as large as a step allows.
+        let generator = Generator(backend: backend, prefillChunk: backend.maxBatchTokens)
         let start = monotonicSeconds()
-        try prefill(promptIDs, logits: &logits)
-        let prefillEnd = monotonicSeconds()
-
-        var detok = StreamingDetokenizer(tokenizer: model.tokenizer)
-        var stopper = StopMatcher(stop)
+        try generator.submit(GenerationRequest(id: "single", promptIDs: promptIDs, parameters: parameters,
+                                               maxTokens: maxTokens, stop: stop,
+                                               ignoreEndOfGeneration: !stopAtEndOfGeneration), at: start)
         var generated: [Int32] = []
         var text = ""
         var reason = FinishReason.length
-        var position = promptIDs.count
-        while generated.count < maxTokens {
-            let token = logits.withUnsafeBufferPointer { sampler.sample($0) }
-            if stopAtEndOfGeneration && model.tokenizer.isEndOfGeneration(token) { reason = .stop; break }
-            generated.append(token)
-            sampler.accept(token)
-            let piece = stopper.feed(detok.append(token))
-            text += piece
-            if stopper.stopped { reason = .stop; break }
-            if !piece.isEmpty && !onText(piece) { reason = .cancelled; break }
-            if generated.count == maxTokens { break }
-            guard position < backend.contextLength else { reason = .length; break }
-            var batch = Batch()
-            batch.append(token: token, position: position, slot: slot, wantLogits: true)
-            try logits.withUnsafeMutableBufferPointer { (buf) throws(EngineError) in try backend.forward(batch, logits: buf) }
-            position += 1
-        }
-        if !stopper.stopped {
-            let tail = stopper.feed(detok.finish()) + stopper.flush()
-            text += tail
-            if !tail.isEmpty { _ = onText(tail) }
+        var firstToken: Double?
+        while generator.hasWork {
+            for event in try generator.step() {
+                switch event {
+                case .token(_, _, let token, let piece):
+                    if firstToken == nil { firstToken = monotonicSeconds() }
+                    generated.append(token)
+                    text += piece
+                    if !piece.isEmpty && !onText(piece) { _ = generator.cancel("single") }
+                case .done(_, let why, _, _, let tail, _):
+                    reason = why
+                    text += tail
+                    if !tail.isEmpty { _ = onText(tail) }
+                }
+            }
         }
         let end = monotonicSeconds()
+        let prefillEnd = firstToken ?? end
         return GenerationResult(promptIDs: promptIDs, generatedIDs: generated, text: text, finishReason: reason,
                                 promptSeconds: prefillEnd - start, decodeSeconds: end - prefillEnd)
-    }
-
-    /// Runs the prompt through the model in chunks; `logits` gets the last token's.
-    func prefill(_ ids: [Int32], logits: inout [Float]) throws(EngineError) {
-        var i = 0
-        while i < ids.count {
-            let n = min(backend.maxBatchTokens, ids.count - i)
-            var batch = Batch()
-            for j in 0 ..< n {
-                batch.append(token: ids[i + j], position: i + j, slot: slot, wantLogits: i + j == ids.count - 1)
-            }
-            try logits.withUnsafeMutableBufferPointer { (buf) throws(EngineError) in try backend.forward(batch, logits: buf) }
-            i += n
-        }
     }
 }

@@ -160,7 +160,8 @@ public final class Generator {
         }
         let vocab = backend.model.config.vocabularySize
         if logits.count < batch.logitRows.count * vocab {
-            logits = [Float](repeating: 0, count: backend.maxBatchTokens * vocab)
+            // At most one row per sequence: decoders and sequences whose prefill just ended.
+            logits = [Float](repeating: 0, count: backend.slotCount * vocab)
         }
         try logits.withUnsafeMutableBufferPointer { (buf) throws(EngineError) in try backend.forward(batch, logits: buf) }
         stepsCompleted += 1

@@ -5,7 +5,7 @@ public final class Kernels: @unchecked Sendable {
     public static let matrixTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
     /// Weight rows each matmul workgroup computes.
-    public let rowsPerWorkgroup = 4
+    public static let rowsPerWorkgroup = 4
 
     public let rmsNorm: ComputePipeline
     public let rope: ComputePipeline
@@ -37,7 +37,7 @@ public final class Kernels: @unchecked Sendable {
         var tm: [GGMLType: ComputePipeline] = [:]
         for t in types where Kernels.matrixTypes.contains(t) {
             mm[t] = try ComputePipeline(device: device, module: SPIRVModules.matmul, bindings: 3, pushConstantBytes: 28,
-                                        specialization: [reduceWidth, t.rawValue, subgroup ? 1 : 0, UInt32(rowsPerWorkgroup)])
+                                        specialization: [reduceWidth, t.rawValue, subgroup ? 1 : 0, UInt32(Kernels.rowsPerWorkgroup)])
             tm[t] = try ComputePipeline(device: device, module: SPIRVModules.mul_mm, bindings: 3, pushConstantBytes: 28,
                                         specialization: [t.rawValue])
             gr[t] = try ComputePipeline(device: device, module: SPIRVModules.get_rows, bindings: 3, pushConstantBytes: 12,
@@ -77,7 +77,7 @@ extension CommandStream {
                          groups: (UInt32((rows + 31) / 32), UInt32((ntok + 31) / 32), 1), label: "mul_mm.\(type)")
             return
         }
-        let groups = (rows + k.rowsPerWorkgroup - 1) / k.rowsPerWorkgroup
+        let groups = (rows + Kernels.rowsPerWorkgroup - 1) / Kernels.rowsPerWorkgroup
         let gx = min(groups, 4096), gy = (groups + gx - 1) / gx, gz = (ntok + 7) / 8
         try dispatch(try k.matmul(type), [weight, x, y], writes: [2],
                      pushConstants: [UInt32(n), UInt32(rows), UInt32(ntok), UInt32(xStride), UInt32(yStride), 0, 0],

@@ -29,6 +29,9 @@ final class ComputeLoop: @unchecked Sendable {
     private var draining = false
     private var shutdownDeadline: Double?
     private var fault: WorkerFault?
+    /// When the memory figures were last read: they move slowly, and reading them costs a
+    /// /proc read (and a device query on Vulkan), so not every step.
+    private var memoryReadAt = -Double.infinity
 
     init(generator: Generator, status: WorkerStatus, options: WorkerOptions, logger: Logger,
          send: @escaping @Sendable (WorkerMessage) -> Void) {
@@ -122,7 +125,9 @@ final class ComputeLoop: @unchecked Sendable {
     private func publish(_ events: [GeneratorEvent], stepSeconds: Double) {
         // Counters first: a supervisor that asks for health right after a `done` sees them include it.
         let g = generator
-        let memory = g.backend.memoryUsage()
+        let now = monotonicSeconds()
+        let memory = now - memoryReadAt >= options.heartbeatInterval || !g.hasWork ? g.backend.memoryUsage() : nil
+        if memory != nil { memoryReadAt = now }
         let done = UInt64(events.count { if case .done = $0 { return true } else { return false } })
         status.update {
             $0.steps = g.stepsCompleted
@@ -130,8 +135,10 @@ final class ComputeLoop: @unchecked Sendable {
             $0.promptTokens = g.promptTokensProcessed
             $0.requestsDone += done
             $0.busySeconds += stepSeconds
-            $0.memory = Self.figures(memory, backend: g.backend)
-            $0.deviceBusyFraction = memory.deviceBusyFraction
+            if let memory {
+                $0.memory = Self.figures(memory, backend: g.backend)
+                $0.deviceBusyFraction = memory.deviceBusyFraction
+            }
         }
         updateCounts()
         for e in events {
@@ -149,11 +156,12 @@ final class ComputeLoop: @unchecked Sendable {
     }
 
     static func figures(_ m: MemoryUsage, backend: any ComputeBackend) -> MemoryFigures {
-        let rss = CPUBackend.residentBytes()
+        // The CPU engine's "device" memory is this process's resident set: already read.
         if backend is CPUBackend {
-            return MemoryFigures(vramUsed: nil, vramBudget: nil, rss: rss, kvReserved: m.kvCacheBytes)
+            return MemoryFigures(vramUsed: nil, vramBudget: nil, rss: m.deviceUsedBytes, kvReserved: m.kvCacheBytes)
         }
-        return MemoryFigures(vramUsed: m.deviceUsedBytes, vramBudget: m.deviceBudgetBytes, rss: rss, kvReserved: m.kvCacheBytes)
+        return MemoryFigures(vramUsed: m.deviceUsedBytes, vramBudget: m.deviceBudgetBytes, rss: CPUBackend.residentBytes(),
+                             kvReserved: m.kvCacheBytes)
     }
 
     static func reason(_ r: Engine.FinishReason) -> WorkerProtocol.FinishReason {

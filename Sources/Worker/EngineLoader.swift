@@ -28,18 +28,14 @@ enum EngineLoader {
             backend = cpu
             device = cpu.description
         case .vulkan:
-            let vk: VulkanBackend
-            do {
-                let d = try VulkanDevice(instance: try VulkanInstance(), device: o.device)
-                vk = try VulkanBackend(model: model, device: d, slots: o.slots, context: o.context,
-                                       maxBatchTokens: o.maxBatchTokens)
-            } catch let e as VulkanError {
-                throw VulkanBackend.engineError(e)
-            } catch let e as EngineError {
-                throw e
+            let d: VulkanDevice
+            do throws(VulkanError) {
+                d = try VulkanDevice(instance: try VulkanInstance(), device: o.device)
             } catch {
-                throw EngineError(.backend, "\(error)")
+                throw VulkanBackend.engineError(error)
             }
+            let vk = try VulkanBackend(model: model, device: d, slots: o.slots, context: o.context,
+                                       maxBatchTokens: o.maxBatchTokens)
             backend = vk
             device = vk.description
         }

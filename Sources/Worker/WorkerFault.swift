@@ -25,7 +25,7 @@ public struct WorkerFault: Sendable, Equatable {
     }
 
     /// Parses `kind[@step]`; nil when the text names no fault.
-    public init?(_ text: String, currentStep: UInt64 = 0) {
+    public init?(_ text: String) {
         let parts = text.split(separator: "@", maxSplits: 1)
         guard let first = parts.first, let kind = Kind(rawValue: String(first)) else { return nil }
         var step: UInt64 = 0
@@ -33,7 +33,7 @@ public struct WorkerFault: Sendable, Equatable {
             guard let n = UInt64(parts[1]) else { return nil }
             step = n
         }
-        self.init(kind: kind, atStep: currentStep + step)
+        self.init(kind: kind, atStep: step)
     }
 
     /// The fault configured in the environment, if any.

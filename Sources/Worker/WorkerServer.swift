@@ -91,7 +91,7 @@ public final class WorkerServer: Service, @unchecked Sendable {
         if pendingShutdown { return }
         logger.info("ready", metadata: ["device": "\(loaded.device)", "load_s": "\(loaded.loadSeconds)",
                                         "warmup_s": "\(loaded.warmupSeconds)"])
-        send(.ready(Ready(warmupMs: loaded.warmupSeconds * 1000, loadMs: loaded.loadSeconds * 1000)))
+        send(.ready(Ready(warmupMs: loaded.warmupSeconds * 1000, loadMs: loaded.loadSeconds * 1000, device: loaded.device)))
         do {
             try loop.run()
         } catch {
@@ -192,13 +192,11 @@ public final class WorkerServer: Service, @unchecked Sendable {
             }
             guard let next else { break }
             let message: SupervisorMessage
-            do {
+            do throws(ProtocolError) {
                 message = try SupervisorMessage.decode(try next.get())
-            } catch let e as ProtocolError {
-                logger.warning("bad frame from the supervisor: \(e)")
-                send(.error(ErrorReply(e)))
-                continue
             } catch {
+                logger.warning("bad frame from the supervisor: \(error)")
+                send(.error(ErrorReply(error)))
                 continue
             }
             if case .hello(let hi) = message {
@@ -252,10 +250,12 @@ public final class WorkerServer: Service, @unchecked Sendable {
         case .shutdown(let ms):
             requestShutdown(deadline: monotonicSeconds() + (ms.map { Double($0) / 1000 } ?? options.shutdownGrace))
         case .injectFault(let f):
-            guard let fault = WorkerFault("\(f.fault)@\(f.atStep ?? 0)", currentStep: status.current.steps) else {
-                send(.error(ErrorReply(id: nil, code: .badRequest, message: "unknown fault '\(f.fault)' (crash, hang, silent)")))
+            guard let kind = WorkerFault.Kind(rawValue: f.fault), (f.atStep ?? 0) >= 0 else {
+                send(.error(ErrorReply(id: nil, code: .badRequest,
+                                       message: "unknown fault '\(f.fault)' (crash, hang, silent) or negative at_step")))
                 return
             }
+            let fault = WorkerFault(kind: kind, atStep: status.current.steps + UInt64(f.atStep ?? 0))
             logger.warning("fault injected by message (tests only)", metadata: ["fault": "\(f.fault)"])
             loop?.post(.fault(fault))
         }

@@ -132,22 +132,27 @@ public struct Ready: Sendable, Equatable, Codable {
     public var warmupMs: Double
     /// Milliseconds from start to model resident.
     public var loadMs: Double
+    /// The engine's device as loaded (the hello, sent before loading ends, cannot name it).
+    public var device: String
 
     /// Ready after loading for `loadMs` and warming up for `warmupMs`.
-    public init(warmupMs: Double, loadMs: Double) {
+    public init(warmupMs: Double, loadMs: Double, device: String = "") {
         self.warmupMs = warmupMs
         self.loadMs = loadMs
+        self.device = device
     }
 
     enum CodingKeys: String, CodingKey {
         case warmupMs = "warmup_ms"
         case loadMs = "load_ms"
+        case device
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         warmupMs = try c.decodeNumber(Double.self, forKey: .warmupMs)
         loadMs = try c.decodeNumber(Double.self, forKey: .loadMs)
+        device = try c.decodeIfPresent(String.self, forKey: .device) ?? ""
     }
 }
 

@@ -63,14 +63,14 @@ struct BenchEngineCommand: ParsableCommand {
                                      + "\(WorkerExitCode(status: worker.terminationStatus)?.meaning ?? "unknown"))")
             }
             switch try WorkerMessage.decode(try frame.get()) {
-            case .hello(let h): device = h.device
-            case .ready: break waitLoop
+            case .ready(let r):
+                device = r.device
+                break waitLoop
             case .fault(let f): throw CommandFailure("the worker failed to load: \(f.kind.rawValue): \(f.message)")
             default: continue
             }
         }
         let before = try stats(socket)
-        device = before.device.isEmpty ? device : before.device
         let prompts = [
             "Write a short story about a lighthouse keeper.", "Explain how a refrigerator works.",
             "List the planets of the solar system and one fact about each.", "What makes a good cup of coffee?",
@@ -89,7 +89,7 @@ struct BenchEngineCommand: ParsableCommand {
             tokens_per_second: many.tokensPerSecond,
             single: single.map { .init(requests: $0.requests, tokens_per_second: $0.tokensPerSecond, itl: LatencySummary($0.itl)) },
             scaling_efficiency: single.map { many.tokensPerSecond / (Double(concurrency) * $0.tokensPerSecond) },
-            memory_before: before.memory, memory_after: after.memory)
+            memory_before: before, memory_after: after)
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -99,18 +99,13 @@ struct BenchEngineCommand: ParsableCommand {
         }
     }
 
-    struct WorkerFigures {
-        var device: String
-        var memory: BenchEngineReport.Memory
-    }
-
-    func stats(_ socket: FrameSocket) throws -> WorkerFigures {
+    /// The worker's memory figures, from a `stats` round trip.
+    func stats(_ socket: FrameSocket) throws -> BenchEngineReport.Memory {
         try socket.send(SupervisorMessage.stats.encoded())
         while let frame = try socket.receive() {
             if case .stats(let s) = try WorkerMessage.decode(try frame.get()) {
                 let m = s.heartbeat.memory
-                return WorkerFigures(device: "", memory: .init(rss_bytes: m.rss, vram_used_bytes: m.vramUsed,
-                                                               vram_budget_bytes: m.vramBudget))
+                return .init(rss_bytes: m.rss, vram_used_bytes: m.vramUsed, vram_budget_bytes: m.vramBudget)
             }
         }
         throw CommandFailure("the worker closed the connection")

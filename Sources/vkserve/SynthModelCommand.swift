@@ -24,7 +24,7 @@ struct SynthModelCommand: ParsableCommand {
     @Argument(help: "Output file.") var output: String
 
     func run() throws {
-        guard let t = SyntheticModel.supportedTypes.first(where: { "\($0)".lowercased() == type.lowercased() }) else {
+        guard let t = GGMLType(name: type), SyntheticModel.supportedTypes.contains(t) else {
             throw ValidationError("--type must be one of \(SyntheticModel.supportedTypes.map { "\($0)" }.joined(separator: ", "))")
         }
         let spec = SyntheticModel(hidden: hidden, layers: layers, ffn: ffn, heads: heads, kvHeads: kvHeads,

@@ -48,7 +48,7 @@ enum Fixtures {
                 device: "AMD Radeon RX 7900 XTX", slots: 8, context: 4096)),
         .loadProgress(LoadProgress(stage: "uploading", fraction: 0.5)),
         .loadProgress(LoadProgress(stage: "", fraction: 1)),
-        .ready(Ready(warmupMs: 12.5, loadMs: 1834.000001)),
+        .ready(Ready(warmupMs: 12.5, loadMs: 1834.000001, device: "llvmpipe (LLVM 15.0.6, 256 bits)")),
         .token(TokenEvent(id: "req-1", index: 0, token: 15043, text: " Hello")),
         .token(TokenEvent(id: "req-1", index: Int.max, token: Int32.min, text: "")),
         .token(TokenEvent(id: "r", index: 1, token: 0, text: "日本語 \"q\" \\ \u{7}")),
