@@ -162,11 +162,7 @@ public final class WorkerServer: Service, @unchecked Sendable {
             }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             let socket = FrameSocket(fd: fd)
-            lock.lock()
-            let busy = connection != nil
-            if !busy { connection = socket }
-            lock.unlock()
-            if busy {
+            if !adopt(socket) {
                 try? socket.send(WorkerMessage.error(ErrorReply(
                     id: nil, code: .overloaded, message: "this worker already serves a supervisor connection")).encoded())
                 socket.close()
@@ -174,6 +170,23 @@ public final class WorkerServer: Service, @unchecked Sendable {
             }
             Thread.detachNewThread { self.read(socket) }
         }
+    }
+
+    /// Makes `socket` the supervisor connection unless a live one exists. A previous connection
+    /// whose peer has hung up but whose reader has not yet seen the end (a reconnecting supervisor
+    /// races it) is given up to two seconds to wind down first.
+    private func adopt(_ socket: FrameSocket) -> Bool {
+        for attempt in 0 ... 40 {
+            lock.lock()
+            let old = connection
+            if old == nil { connection = socket }
+            lock.unlock()
+            guard let old else { return true }
+            guard old.peerHasHungUp, attempt < 40 else { return false }
+            old.shutdown()
+            usleep(50_000)
+        }
+        return false
     }
 
     /// Reads one connection's frames until it ends; then cancels its requests.

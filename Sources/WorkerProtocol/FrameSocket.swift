@@ -120,6 +120,16 @@ public final class FrameSocket: @unchecked Sendable {
         }
     }
 
+    /// Linux's POLLRDHUP (0x2000), which Glibc's module does not export without _GNU_SOURCE.
+    private static let pollReadHangUp: Int16 = 0x2000
+
+    /// Whether the peer has closed its end (or the socket failed), without reading anything.
+    public var peerHasHungUp: Bool {
+        var p = pollfd(fd: fd, events: Self.pollReadHangUp, revents: 0)
+        guard poll(&p, 1, 0) == 1 else { return false }
+        return p.revents & (Self.pollReadHangUp | Int16(POLLHUP | POLLERR | POLLNVAL)) != 0
+    }
+
     /// Ends both directions: a thread blocked in `receive` sees end of stream.
     public func shutdown() {
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
