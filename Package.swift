@@ -10,12 +10,15 @@ let package = Package(
     products: [
         .executable(name: "vkserve", targets: ["vkserve"]),
         .executable(name: "vkserve-worker", targets: ["vkserve-worker"]),
+        .executable(name: "vkserved", targets: ["vkserved"]),
+        .executable(name: "supervisorctl", targets: ["supervisorctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags),
@@ -48,6 +51,36 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // libsystemd: sd_journal_sendv for structured journal entries.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(
+            name: "Systemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The supervisor links no engine and no backend: no GPU or model fault can take it down.
+        .target(
+            name: "Supervisor",
+            dependencies: [
+                "WorkerProtocol", "Systemd", "CProcess",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "vkserved",
+            dependencies: [
+                "Supervisor", "Systemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "supervisorctl",
+            dependencies: ["Supervisor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "vkserve",
             dependencies: [
@@ -66,5 +99,11 @@ let package = Package(
         .testTarget(name: "VkserveCLITests", dependencies: ["vkserve"]),
         // Real worker processes over real sockets.
         .testTarget(name: "WorkerTests", dependencies: ["WorkerProtocol", "vkserve-worker", "vkserve"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
+        // Configuration parsing in process; the rest over real vkserved, worker and journald processes.
+        .testTarget(
+            name: "SupervisorTests",
+            dependencies: ["Supervisor", "WorkerProtocol", "vkserved", "supervisorctl", "vkserve-worker", "vkserve"]
+        ),
     ]
 )

@@ -9,6 +9,9 @@ packages=(
     glslc                 # GLSL → SPIR-V at build time (Shaders/)
     libvulkan-dev         # Vulkan headers (the loader is opened at run time)
     libvulkan1            # the Vulkan loader
+    libsystemd-dev        # sd_journal_sendv: vkserved logs structured entries to journald
+    systemd               # systemd-journald and journalctl for the end-to-end tests (a private journald)
+    util-linux            # unshare, nsenter, setpriv for those tests
     mesa-vulkan-drivers   # lavapipe: a real Vulkan driver on the CPU, for tests and CI
 )
 

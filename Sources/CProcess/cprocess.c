@@ -1,6 +1,19 @@
+#define _GNU_SOURCE
 #include "cprocess.h"
 #include <sys/prctl.h>
 
 int vk_set_parent_death_signal(int sig) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0UL, 0UL, 0UL);
+}
+
+#include <sys/socket.h>
+
+int vk_peer_credentials(int fd, unsigned int *uid, unsigned int *gid, int *pid) {
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    *uid = cred.uid;
+    *gid = cred.gid;
+    *pid = cred.pid;
+    return 0;
 }

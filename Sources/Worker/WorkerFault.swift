@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
 
 /// Test-only faults of the worker process itself, from `VKSERVE_WORKER_FAULT` or an
 /// `inject_fault` message (never use either in production). Device faults (no device, out of
@@ -9,6 +10,8 @@ import Glibc
 /// - `crash@N`: the process aborts at forward step N;
 /// - `hang@N`: the compute thread stops at step N while heartbeats go on (a hung worker);
 /// - `silent@N`: heartbeats stop from step N while work goes on (a worker that looks dead).
+/// Step 0 is the warm-up: `crash@0` crashes before `ready` (a crash loop), `hang@0` never gets
+/// ready (the supervisor's `start_timeout`).
 public struct WorkerFault: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case crash, hang, silent
@@ -34,6 +37,21 @@ public struct WorkerFault: Sendable, Equatable {
             step = n
         }
         self.init(kind: kind, atStep: step)
+    }
+
+    /// Applies a `crash@0` or `hang@0` from the environment once the warm-up token is computed.
+    static func injectAtWarmUp(logger: Logger) {
+        guard let f = fromEnvironment, f.atStep == 0 else { return }
+        switch f.kind {
+        case .crash:
+            logger.critical("injected fault: crashing at the warm-up")
+            abort()
+        case .hang:
+            logger.warning("injected fault: hanging at the warm-up")
+            while true { sleep(3600) }
+        case .silent:
+            break
+        }
     }
 
     /// The fault configured in the environment, if any.

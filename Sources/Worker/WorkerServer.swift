@@ -76,6 +76,7 @@ public final class WorkerServer: Service, @unchecked Sendable {
         } catch {
             try fail(error)
         }
+        WorkerFault.injectAtWarmUp(logger: logger)
         let generator = Generator(backend: loaded.backend, prefillChunk: options.prefillChunk)
         let loop = ComputeLoop(generator: generator, status: status, options: options, logger: logger) { self.send($0) }
         let memory = loaded.backend.memoryUsage()

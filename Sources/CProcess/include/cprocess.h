@@ -5,4 +5,8 @@
 /// Ask the kernel to send `sig` to this process when its parent exits. Returns 0 or -1 (errno).
 int vk_set_parent_death_signal(int sig);
 
+/// The uid, gid and pid of the process at the other end of a Unix socket (SO_PEERCRED).
+/// Returns 0 or -1 (errno).
+int vk_peer_credentials(int fd, unsigned int *uid, unsigned int *gid, int *pid);
+
 #endif

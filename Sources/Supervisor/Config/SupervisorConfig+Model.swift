@@ -1,0 +1,30 @@
+extension SupervisorConfig {
+    /// The model every worker loads and how it is batched. Section `[model]`.
+    public struct Model: Sendable, Equatable {
+        /// Path of the GGUF model file. Key `path`.
+        public var path: String
+        /// Context length in tokens of each sequence, 64...1_048_576. Key `context`.
+        public var context: Int
+        /// Concurrent sequences per worker, 1...256. Key `slots`.
+        public var slots: Int
+        /// Most tokens one forward pass processes, at least 1. Key `batch_tokens`.
+        public var batchTokens: Int
+        /// Prompt tokens per prefill step, 1...`batchTokens`. Key `prefill_chunk`.
+        public var prefillChunk: Int
+
+        /// Creates a model section; every parameter defaults to the documented default.
+        public init(
+            path: String = "models/SmolLM2-135M-Instruct.Q4_1.gguf",
+            context: Int = 4096,
+            slots: Int = 12,
+            batchTokens: Int = 128,
+            prefillChunk: Int = 64
+        ) {
+            self.path = path
+            self.context = context
+            self.slots = slots
+            self.batchTokens = batchTokens
+            self.prefillChunk = prefillChunk
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Systemd
+
+/// vkserved: the pool, its control socket, the systemd watchdog and SIGHUP reloads, run as
+/// one service group that drains on SIGTERM.
+public struct SupervisorDaemon: Sendable {
+    public let config: SupervisorConfig
+    /// Where the configuration came from (nil: defaults and overrides only), for reloads.
+    public let configPath: String?
+    public let overrides: [String]
+    public let workerBinary: String
+    public let logger: Logger
+
+    public init(config: SupervisorConfig, configPath: String?, overrides: [String], workerBinary: String, logger: Logger) {
+        self.config = config
+        self.configPath = configPath
+        self.overrides = overrides
+        self.workerBinary = workerBinary
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let notifier = SystemdNotifier()
+        let pool = WorkerPool(config: config, workerBinary: workerBinary,
+                              environment: ProcessInfo.processInfo.environment, notifier: notifier, logger: logger)
+        let reload: @Sendable () async -> ControlResponse = { [configPath, overrides, logger] in
+            notifier.notify(.reloading)
+            logger.notice("reloading the configuration", metadata: ["event": "reload_requested"])
+            do throws(ConfigError) {
+                let new = configPath != nil
+                    ? try SupervisorConfig.load(path: configPath!, overrides: overrides)
+                    : try SupervisorConfig.parse("", source: "<defaults>", overrides: overrides)
+                pool.reload(new)
+                notifier.notify(.ready)
+                return ControlResponse(ok: true, message: "configuration reloaded; changed workers restart one at a time")
+            } catch {
+                logger.error("reload failed, keeping the running configuration: \(error)",
+                             metadata: ["event": "reload_failed"])
+                notifier.notify(.ready, .status("reload failed: \(error)"))
+                return .failure("reload failed, keeping the running configuration: \(error)")
+            }
+        }
+        let control = try ControlServer(path: config.controlSocket, group: config.controlGroup, pool: pool,
+                                        logger: logger, reload: reload)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: control),
+            .init(service: ReloadOnHangup(reload: reload)),
+        ]
+        if let interval = notifier.watchdogInterval {
+            services.append(.init(service: SystemdWatchdog(notifier: notifier, interval: interval, pool: pool, logger: logger)))
+        }
+        // Last in, first to shut down: the pool drains while the control socket still answers.
+        services.append(.init(service: pool, successTerminationBehavior: .gracefullyShutdownGroup))
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
+        logger.notice("vkserved \(WorkerPool.version) starting", metadata: [
+            "event": "start", "config": "\(configPath ?? "<defaults>")", "model": "\(config.model.path)",
+            "workers": "vulkan=\(config.workers.vulkan) cpu=\(config.workers.cpu)",
+        ])
+        try await group.run()
+        logger.notice("vkserved stopped", metadata: ["event": "stopped"])
+    }
+}

@@ -1,0 +1,33 @@
+/// One named place in the pool (`vulkan-0`, `cpu-0`, `cpu-fallback-0`) and the worker
+/// incarnations that fill it over time.
+struct Slot {
+    enum Role: Equatable {
+        case primary
+        /// A CPU worker standing in for the named Vulkan worker.
+        case fallback(for: String)
+    }
+
+    let name: String
+    let role: Role
+    var launch: WorkerLaunch
+    var policy: RestartPolicy
+    /// The incarnation serving (or starting to).
+    var current: WorkerInstance?
+    /// Its replacement during a make-before-break restart.
+    var next: WorkerInstance?
+    /// State shown while no incarnation exists.
+    var idleState: SupervisedState = .stopped
+    /// Whether the slot should be running (false after `stop`).
+    var wanted = true
+    var retryAt: ContinuousClock.Instant?
+    var nextScheduledRestart: ContinuousClock.Instant?
+    /// Set when the running incarnation should be replaced as soon as it has stopped.
+    var restartWhenStopped = false
+    var restarts = 0
+    var lastExit: String?
+    /// Why this Vulkan slot is failed over to the CPU (nil: not degraded).
+    var degradedBy: String?
+    var probes = 0
+
+    var state: SupervisedState { current?.snapshot.state ?? idleState }
+}

@@ -1,0 +1,411 @@
+import Foundation
+import Logging
+import WorkerProtocol
+
+/// One worker process from spawn to exit: connects to its socket, follows its heartbeats,
+/// kills it when it stops heartbeating (`heartbeat_timeout`), stops progressing with work in
+/// flight (`stall_timeout`) or is not ready in time (`start_timeout`), and carries requests.
+///
+/// Everything that happens to it (messages, its exit, timer ticks, commands) goes through one
+/// event stream consumed by `run()`, so its state has a single writer.
+public final class WorkerInstance: @unchecked Sendable {
+    public let name: String
+    public let incarnation: UInt64
+    public let launch: WorkerLaunch
+
+    private let health: SupervisorConfig.Health
+    private let logger: Logger
+    private let onStateChange: @Sendable (WorkerInstance, SupervisedState) -> Void
+    private let events: AsyncStream<Event>
+    private let inbox: AsyncStream<Event>.Continuation
+    private let clock = ContinuousClock()
+
+    private let lock = NSLock()
+    private var snapshotValue: WorkerSnapshot
+    private var link: FrameSocket?
+    private var child: ChildProcess?
+    private var requests: [String: AsyncStream<RequestEvent>.Continuation] = [:]
+
+    // Touched only by the event loop in `run()`.
+    private var stall: StallDetector
+    private var killedFor: ExitReason?
+    private var stopRequested = false
+    private var stopDeadline: ContinuousClock.Instant?
+    private var fault: Fault?
+    private var exitStatus: ExitStatus?
+    private var exitSeenAt: ContinuousClock.Instant?
+    private var linkClosed = false
+
+    enum Event: Sendable {
+        case message(WorkerMessage)
+        case linkClosed
+        case exited(ExitStatus)
+        case tick
+        case drain
+        case stop(grace: Duration)
+        case kill(ExitReason)
+    }
+
+    init(
+        name: String, incarnation: UInt64, launch: WorkerLaunch, health: SupervisorConfig.Health, logger: Logger,
+        onStateChange: @escaping @Sendable (WorkerInstance, SupervisedState) -> Void
+    ) {
+        self.name = name
+        self.incarnation = incarnation
+        self.launch = launch
+        self.health = health
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(name)"
+        self.logger = logger
+        self.onStateChange = onStateChange
+        (events, inbox) = AsyncStream.makeStream(of: Event.self)
+        stall = StallDetector(timeout: health.stallTimeout)
+        snapshotValue = WorkerSnapshot(incarnation: incarnation, state: .stopped, pending: 0)
+    }
+
+    public var snapshot: WorkerSnapshot {
+        lock.lock()
+        defer { lock.unlock() }
+        var s = snapshotValue
+        s.pending = requests.count
+        return s
+    }
+
+    // MARK: commands (any thread)
+
+    /// Stop taking new requests; those in flight finish.
+    public func drain() { inbox.yield(.drain) }
+
+    /// Drain for up to `grace`, then exit; SIGKILL if it has not exited 5 s after that.
+    public func stop(grace: Duration) { inbox.yield(.stop(grace: grace)) }
+
+    /// SIGKILL to the process group now, recording why.
+    public func kill(_ reason: ExitReason) { inbox.yield(.kill(reason)) }
+
+    /// Sends a request; the stream ends after its last event. Ending the stream early cancels it.
+    public func generate(_ request: GenerateRequest) -> AsyncStream<RequestEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: RequestEvent.self)
+        lock.lock()
+        let socket = link
+        let state = snapshotValue.state
+        if socket != nil, state.isRunning { requests[request.id] = continuation }
+        lock.unlock()
+        guard let socket, state.isRunning else {
+            continuation.yield(.refused(ErrorReply(id: request.id, code: .overloaded, message: "\(name) is \(state.rawValue)")))
+            continuation.finish()
+            return stream
+        }
+        let id = request.id
+        continuation.onTermination = { [weak self] termination in
+            guard let self, case .cancelled = termination else { return }
+            if self.removeRequest(id) != nil { self.send(.cancel(id: id), on: socket) }
+        }
+        send(.generate(request), on: socket)
+        return stream
+    }
+
+    /// Sends a test-only fault injection to the worker.
+    public func injectFault(_ fault: FaultInjection) {
+        lock.lock()
+        let socket = link
+        lock.unlock()
+        if let socket { send(.injectFault(fault), on: socket) }
+    }
+
+    // MARK: the event loop
+
+    /// Starts the process and follows it until it has exited; returns how it ended.
+    func run() async -> InstanceOutcome {
+        setState(.starting)
+        try? FileManager.default.removeItem(atPath: launch.socketPath)
+        let spawnedAt = clock.now
+        let inbox = self.inbox
+        let logger = self.logger
+        do {
+            let child = try await ChildProcess.spawn(
+                executable: launch.executable, arguments: ["--socket", launch.socketPath] + launch.arguments,
+                environment: launch.environment,
+                onLine: { line in WorkerOutput.forward(line, logger: logger) },
+                onExit: { status in inbox.yield(.exited(status)) })
+            lock.withLock { self.child = child }
+            update {
+                $0.pid = child.pid
+                $0.spawnedAt = spawnedAt
+            }
+            logger.info("worker started", metadata: ["event": "spawn", "pid": "\(child.pid)",
+                                                      "backend": "\(launch.backend.rawValue)"])
+        } catch {
+            logger.error("\(error)", metadata: ["event": "spawn_failed", "reason": "spawn_failed"])
+            setState(.exited)
+            inbox.finish()
+            return InstanceOutcome(reason: .spawnFailed, status: nil, readyFor: nil, faultMessage: error.description)
+        }
+        startLinkThread()
+        return await withTaskGroup(of: Void.self) { group in
+            let tick = min(health.heartbeatInterval / 4, .milliseconds(250))
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: tick)
+                    inbox.yield(.tick)
+                }
+            }
+            var outcome: InstanceOutcome?
+            for await event in events {
+                if let done = handle(event) {
+                    outcome = done
+                    break
+                }
+            }
+            group.cancelAll()
+            return outcome ?? finish()
+        }
+    }
+
+    /// Handles one event; returns the outcome once the worker is gone.
+    private func handle(_ event: Event) -> InstanceOutcome? {
+        let now = clock.now
+        switch event {
+        case .message(let message):
+            receive(message, at: now)
+        case .linkClosed:
+            linkClosed = true
+            if exitStatus != nil { return finish() }
+            if !stopRequested && killedFor == nil {
+                logger.warning("the worker closed its socket", metadata: ["event": "link_closed"])
+            }
+        case .exited(let status):
+            exitStatus = status
+            exitSeenAt = now
+            child?.signalGroup(SIGKILL)  // anything it left behind in its group
+            if linkClosed || currentLink == nil { return finish() }
+        case .tick:
+            return check(at: now)
+        case .drain:
+            guard let socket = currentLink else { return nil }
+            send(.drain, on: socket)
+            setState(.draining)
+        case .stop(let grace):
+            stopRequested = true
+            stopDeadline = now + grace + .seconds(5)
+            if let socket = currentLink {
+                send(.shutdown(deadlineMs: Int(grace.milliseconds)), on: socket)
+            } else {
+                child?.signalGroup(SIGTERM)
+            }
+            setState(.stopping)
+        case .kill(let reason):
+            if killedFor == nil && exitStatus == nil {
+                killedFor = reason
+                child?.signalGroup(SIGKILL)
+                setState(.stopping)
+            }
+        }
+        return nil
+    }
+
+    private func receive(_ message: WorkerMessage, at now: ContinuousClock.Instant) {
+        switch message {
+        case .hello(let hello):
+            update { $0.device = hello.device }
+            if snapshot.state == .starting { setState(.loading) }
+        case .loadProgress(let progress):
+            logger.debug("loading: \(progress.stage) \(Int(progress.fraction * 100))%")
+            if snapshot.state == .starting { setState(.loading) }
+        case .ready(let ready):
+            update {
+                $0.readyAt = now
+                if !ready.device.isEmpty { $0.device = ready.device }
+            }
+            logger.info("worker ready", metadata: [
+                "event": "ready", "device": "\(ready.device)", "load_ms": "\(Int(ready.loadMs))",
+                "warmup_ms": "\(Int(ready.warmupMs))",
+            ])
+            if [.starting, .loading].contains(snapshot.state) { setState(.ready) }
+        case .heartbeat(let beat):
+            update {
+                $0.lastHeartbeat = beat
+                $0.lastHeartbeatAt = now
+            }
+            stall.observe(beat, at: now)
+            let state = snapshot.state
+            if state == .ready && beat.inFlight > 0 { setState(.busy) }
+            if state == .busy && beat.inFlight == 0 { setState(.ready) }
+        case .token(let token):
+            requestStream(token.id)?.yield(.token(token))
+        case .done(let done):
+            if let c = removeRequest(done.id) {
+                c.yield(.done(done))
+                c.finish()
+            }
+        case .error(let error):
+            if let id = error.id, let c = removeRequest(id) {
+                c.yield(.refused(error))
+                c.finish()
+            } else {
+                logger.warning("worker reported: \(error.message)", metadata: ["event": "worker_error",
+                                                                               "code": "\(error.code.rawValue)"])
+            }
+        case .stats:
+            break
+        case .fault(let f):
+            fault = f
+            logger.error("worker fault: \(f.message)", metadata: ["event": "fault", "reason": "\(f.kind.rawValue)"])
+        }
+    }
+
+    /// The watchdog, on every tick.
+    private func check(at now: ContinuousClock.Instant) -> InstanceOutcome? {
+        let s = snapshot
+        if let exitSeenAt {
+            // The exit is in; give the socket a moment to deliver a last fault message.
+            return now - exitSeenAt > .seconds(1) ? finish() : nil
+        }
+        if let stopDeadline, now > stopDeadline, killedFor == nil {
+            logger.warning("did not exit in time after shutdown; killing", metadata: ["event": "stop_timeout"])
+            killedFor = .stopped
+            child?.signalGroup(SIGKILL)
+            return nil
+        }
+        guard killedFor == nil, !stopRequested, let spawnedAt = s.spawnedAt else { return nil }
+        if s.readyAt == nil, now - spawnedAt > health.startTimeout {
+            return killFor(.startTimeout, "not ready within start_timeout (\(DurationText.format(health.startTimeout)))")
+        }
+        if let last = s.lastHeartbeatAt, now - last > health.heartbeatTimeout {
+            return killFor(.unresponsive, "no heartbeat for \(DurationText.format(now - last))")
+        }
+        if let still = stall.stalled(at: now) {
+            let beat = s.lastHeartbeat
+            return killFor(.hang, "no progress for \(DurationText.format(still)) with \(beat?.inFlight ?? 0) "
+                + "requests in flight (steps stuck at \(beat?.steps ?? 0))")
+        }
+        return nil
+    }
+
+    private func killFor(_ reason: ExitReason, _ why: String) -> InstanceOutcome? {
+        logger.error("killing the worker: \(why)", metadata: ["event": "kill", "reason": "\(reason.rawValue)"])
+        return handle(.kill(reason))
+    }
+
+    /// Ends every open request and describes the exit.
+    private func finish() -> InstanceOutcome {
+        let reason = ExitReason.classify(status: exitStatus, killedFor: killedFor, fault: fault?.kind,
+                                         requested: stopRequested)
+        lock.lock()
+        let open = requests
+        requests.removeAll()
+        let socket = link
+        link = nil
+        let readyAt = snapshotValue.readyAt
+        lock.unlock()
+        socket?.shutdown()
+        for (_, c) in open {
+            c.yield(.workerLost("\(name) ended: \(reason.rawValue)"))
+            c.finish()
+        }
+        setState(.exited)
+        inbox.finish()
+        let outcome = InstanceOutcome(reason: reason, status: exitStatus, readyFor: readyAt.map { clock.now - $0 },
+                                      faultMessage: fault?.message)
+        let level: Logger.Level = reason == .stopped ? .info : .error
+        logger.log(level: level, "worker exited: \(outcome.summary)", metadata: [
+            "event": "exit", "reason": "\(reason.rawValue)", "pid": "\(snapshot.pid ?? 0)",
+            "status": "\(exitStatus.map { "\($0)" } ?? "none")",
+        ])
+        return outcome
+    }
+
+    // MARK: plumbing
+
+    private var currentLink: FrameSocket? {
+        lock.lock()
+        defer { lock.unlock() }
+        return link
+    }
+
+    private func update(_ body: (inout WorkerSnapshot) -> Void) {
+        lock.lock()
+        body(&snapshotValue)
+        lock.unlock()
+    }
+
+    private func setState(_ state: SupervisedState) {
+        lock.lock()
+        let old = snapshotValue.state
+        snapshotValue.state = state
+        lock.unlock()
+        guard old != state else { return }
+        logger.info("\(old.rawValue) → \(state.rawValue)", metadata: [
+            "event": "state", "from": "\(old.rawValue)", "to": "\(state.rawValue)",
+        ])
+        onStateChange(self, state)
+    }
+
+    private func requestStream(_ id: String) -> AsyncStream<RequestEvent>.Continuation? {
+        lock.lock()
+        defer { lock.unlock() }
+        return requests[id]
+    }
+
+    private func removeRequest(_ id: String) -> AsyncStream<RequestEvent>.Continuation? {
+        lock.lock()
+        defer { lock.unlock() }
+        return requests.removeValue(forKey: id)
+    }
+
+    private func send(_ message: SupervisorMessage, on socket: FrameSocket) {
+        do {
+            try socket.send(message.encoded())
+        } catch {
+            logger.warning("cannot write to the worker: \(error)", metadata: ["event": "link_error"])
+            socket.shutdown()
+        }
+    }
+
+    /// Connects once the worker listens (retrying until it exits), says hello, then reads
+    /// frames into the event stream until the socket closes.
+    private func startLinkThread() {
+        let path = launch.socketPath
+        let inbox = self.inbox
+        let thread = Thread { [self] in
+            var socket: FrameSocket?
+            while socket == nil {
+                if child?.exit != nil { return }
+                lock.lock()
+                let giveUp = snapshotValue.state == .exited
+                lock.unlock()
+                if giveUp { return }
+                socket = try? FrameSocket.connect(path: path)
+                if socket == nil { usleep(20_000) }
+            }
+            guard let socket else { return }
+            lock.lock()
+            link = socket
+            lock.unlock()
+            send(.hello(Hello(client: "vkserved")), on: socket)
+            // No heartbeat has arrived yet: the heartbeat clock starts at the connection.
+            update { $0.lastHeartbeatAt = $0.lastHeartbeatAt ?? ContinuousClock.now }
+            while true {
+                let next: Result<[UInt8], ProtocolError>?
+                do { next = try socket.receive() } catch { break }
+                guard let next else { break }
+                switch next.flatMap({ payload in Result { () throws(ProtocolError) in try WorkerMessage.decode(payload) } }) {
+                case .success(let message): inbox.yield(.message(message))
+                case .failure(let error): logger.warning("bad frame from the worker: \(error)", metadata: ["event": "bad_frame"])
+                }
+            }
+            socket.close()
+            inbox.yield(.linkClosed)
+        }
+        thread.name = "worker-link-\(name)"
+        thread.start()
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (s, atto) = components
+        return Double(s) * 1000 + Double(atto) / 1e15
+    }
+
+    var seconds: Double { milliseconds / 1000 }
+}

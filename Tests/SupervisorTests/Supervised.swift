@@ -1,0 +1,155 @@
+import Foundation
+import Supervisor
+import Testing
+
+/// A real vkserved with real workers on SmolLM2, a notify socket standing in for systemd's,
+/// and optionally a private journald that vkserved logs to.
+final class Supervised {
+    let dir: URL
+    let configPath: String
+    let controlSocket: String
+    let notify: NotifyListener
+    let process = Process()
+    let logPath: String
+    private var journal: Process?
+    private(set) var journalPID: Int32?
+
+    /// `workers` and extra TOML sections go into the configuration; `environment` into vkserved's (and so the
+    /// workers') environment.
+    init(workers: String, restart: String = "", extra: String = "", environment: [String: String] = [:], journald: Bool = false,
+         watchdogUsec: Int? = 1_000_000) throws {
+        dir = URL(fileURLWithPath: "/tmp/vks-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        configPath = dir.appendingPathComponent("vkserve.toml").path
+        controlSocket = dir.appendingPathComponent("control.sock").path
+        logPath = dir.appendingPathComponent("vkserved.log").path
+        let config = """
+            control_socket = "\(controlSocket)"
+            runtime_dir = "\(dir.path)/run"
+            [model]
+            path = "\(Paths.smol)"
+            context = 512
+            slots = 4
+            [workers]
+            threads = 1
+            \(workers)
+            [health]
+            heartbeat_interval = "200ms"
+            heartbeat_timeout = "1500ms"
+            stall_timeout = "2s"
+            start_timeout = "120s"
+            [restart]
+            every = "0s"
+            backoff_initial = "200ms"
+            backoff_max = "2s"
+            fatal_after = 3
+            fatal_retry = "1h"
+            stable_after = "30s"
+            drain_timeout = "5s"
+            \(restart)
+            [failover]
+            probe_initial = "1s"
+            probe_max = "2s"
+            \(extra)
+            """
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        notify = try NotifyListener(path: dir.appendingPathComponent("notify.sock").path)
+
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = notify.path
+        if let watchdogUsec { env["WATCHDOG_USEC"] = "\(watchdogUsec)" }
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        env.merge(environment) { $1 }
+        var arguments = ["--config", configPath, "--log-level", "debug"]
+        if journald {
+            let pidFile = dir.appendingPathComponent("journal.pid").path
+            let sandbox = Process()
+            sandbox.executableURL = URL(fileURLWithPath: Paths.root.appendingPathComponent("scripts/journald-sandbox.sh").path)
+            sandbox.arguments = [pidFile]
+            sandbox.standardOutput = FileHandle.nullDevice
+            try sandbox.run()
+            journal = sandbox
+            try waitUntil("the journald sandbox", timeout: 10) { FileManager.default.fileExists(atPath: pidFile) }
+            let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+            journalPID = pid
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+            arguments = ["-t", "\(pid)", "--mount", "--", Paths.product("vkserved")] + arguments + ["--log", "journal"]
+        } else {
+            process.executableURL = URL(fileURLWithPath: Paths.product("vkserved"))
+            arguments += ["--log", "stderr"]
+        }
+        process.arguments = arguments
+        process.environment = env
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)!
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        if let journal, journal.isRunning {
+            kill(journal.processIdentifier, SIGTERM)
+            journal.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func status() throws -> PoolStatus {
+        let r = try ControlClient.send(ControlRequest(command: .status), socket: controlSocket, timeout: .seconds(10))
+        guard let s = r.status else { throw TestFailure("status failed: \(r.error ?? "?")") }
+        return s
+    }
+
+    /// The status, or nil while the control socket is not up yet.
+    func statusIfUp() -> PoolStatus? { try? status() }
+
+    func row(_ name: String) throws -> PoolStatus.Row {
+        guard let r = try status().rows.first(where: { $0.name == name }) else { throw TestFailure("no row \(name)") }
+        return r
+    }
+
+    /// Waits until every worker is running; returns the seconds it took.
+    @discardableResult
+    func waitAllRunning(timeout: Double = 60) throws -> Double {
+        try waitUntil("all workers running\n\(log.suffix(3000))", timeout: timeout) {
+            statusIfUp()?.allRunning ?? false
+        }
+    }
+
+    /// Runs supervisorctl against this vkserved.
+    @discardableResult
+    func ctl(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let command = arguments.first.map { [$0] } ?? []
+        return try runCommand(Paths.product("supervisorctl"), command + ["--socket", controlSocket] + arguments.dropFirst())
+    }
+
+    /// journalctl inside the sandbox: one JSON object per entry.
+    func journal(_ matches: [String]) throws -> [[String: Any]] {
+        guard let pid = journalPID else { throw TestFailure("no journald sandbox") }
+        let r = try runCommand("/usr/bin/nsenter", ["-t", "\(pid)", "--mount", "--", "journalctl", "--no-pager",
+                                                    "-o", "json"] + matches)
+        return r.out.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    /// SIGTERM, then the exit status (SIGKILL after `timeout`).
+    func terminate(timeout: Double = 30) throws -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        let start = Date()
+        while process.isRunning && Date().timeIntervalSince(start) < timeout { usleep(50_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw TestFailure("vkserved did not exit within \(timeout) s of SIGTERM")
+        }
+        return process.terminationStatus
+    }
+}
