@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags),
@@ -68,10 +71,22 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // The OpenAI-compatible HTTP API, its router glue and /metrics.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "Supervisor", "Systemd", "WorkerProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "vkserved",
             dependencies: [
-                "Supervisor", "Systemd",
+                "Supervisor", "Systemd", "HTTPAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,6 +114,7 @@ let package = Package(
         .testTarget(name: "VkserveCLITests", dependencies: ["vkserve"]),
         // Real worker processes over real sockets.
         .testTarget(name: "WorkerTests", dependencies: ["WorkerProtocol", "vkserve-worker", "vkserve"]),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Supervisor", "WorkerProtocol"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
         // Configuration parsing in process; the rest over real vkserved, worker and journald processes.
         .testTarget(

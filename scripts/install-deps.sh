@@ -13,6 +13,7 @@ packages=(
     systemd               # systemd-journald and journalctl for the end-to-end tests (a private journald)
     util-linux            # unshare, nsenter, setpriv for those tests
     mesa-vulkan-drivers   # lavapipe: a real Vulkan driver on the CPU, for tests and CI
+    prometheus            # promtool: the tests check the /metrics exposition with `promtool check metrics`
 )
 
 missing=()
@@ -34,3 +35,9 @@ else
     echo "install-deps: all packages present"
 fi
 command -v swift >/dev/null || { echo "install-deps: a Swift 6 toolchain is required on PATH (swift.org)" >&2; exit 1; }
+# The real OpenAI client, for the HTTP API's end-to-end tests (Tests/clients/*.py).
+if ! python3 -c 'import openai' 2>/dev/null; then
+    echo "install-deps: installing the openai Python package"
+    python3 -m pip install --quiet 'openai==3.57.0' 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages 'openai==3.57.0'
+fi

@@ -34,6 +34,11 @@ enum EngineLoader {
             } catch {
                 throw VulkanBackend.engineError(error)
             }
+            if o.hardwareOnly && d.info.kind == .cpu {
+                throw EngineError(.noDevice, "the only usable Vulkan device is \(d.info.name), a software renderer on "
+                    + "the CPU, slower than the CPU engine (allow it: run without --hardware-only, or set "
+                    + "workers.software_vulkan = true in vkserved's configuration)")
+            }
             let vk = try VulkanBackend(model: model, device: d, slots: o.slots, context: o.context,
                                        maxBatchTokens: o.maxBatchTokens)
             backend = vk

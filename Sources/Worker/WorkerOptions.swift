@@ -21,6 +21,8 @@ public struct WorkerOptions: Sendable {
     public var maxQueued: Int
     /// Seconds SIGTERM (or a `shutdown` without a deadline) lets in-flight requests run before cancelling them.
     public var shutdownGrace: Double
+    /// Refuse a Vulkan device that is a software rasterizer on the CPU (lavapipe): the CPU engine beats it.
+    public var hardwareOnly = false
 
     public init(socketPath: String, modelPath: String, backend: Backend = .cpu, device: Int? = nil, slots: Int = 4,
                 context: Int = 4096, threads: Int = 0, maxBatchTokens: Int = 128, prefillChunk: Int = 64,

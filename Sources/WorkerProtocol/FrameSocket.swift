@@ -89,6 +89,8 @@ public final class FrameSocket: @unchecked Sendable {
     public func send(_ frame: [UInt8]) throws(SocketError) {
         writeLock.lock()
         defer { writeLock.unlock() }
+        // Once closed, the descriptor number may already belong to another connection.
+        guard !isClosed else { throw SocketError("the socket is closed") }
         var done = 0
         let failure: SocketError? = frame.withUnsafeBytes { raw in
             while done < raw.count {
@@ -125,6 +127,7 @@ public final class FrameSocket: @unchecked Sendable {
 
     /// Whether the peer has closed its end (or the socket failed), without reading anything.
     public var peerHasHungUp: Bool {
+        if isClosed { return true }
         var p = pollfd(fd: fd, events: Self.pollReadHangUp, revents: 0)
         guard poll(&p, 1, 0) == 1 else { return false }
         return p.revents & (Self.pollReadHangUp | Int16(POLLHUP | POLLERR | POLLNVAL)) != 0
@@ -132,14 +135,28 @@ public final class FrameSocket: @unchecked Sendable {
 
     /// Ends both directions: a thread blocked in `receive` sees end of stream.
     public func shutdown() {
+        closeLock.lock()
+        defer { closeLock.unlock() }
+        // After close the number may have been reused: shutting it down would cut someone else's connection.
+        guard !closed else { return }
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
     }
 
+    /// Closes the descriptor once; later sends fail and later shutdowns do nothing. Waits for a
+    /// send in progress, so no write can land on a reused descriptor number.
     public func close() {
+        writeLock.lock()
+        defer { writeLock.unlock() }
         closeLock.lock()
         defer { closeLock.unlock() }
         guard !closed else { return }
         closed = true
         Glibc.close(fd)
+    }
+
+    private var isClosed: Bool {
+        closeLock.lock()
+        defer { closeLock.unlock() }
+        return closed
     }
 }

@@ -28,6 +28,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Prompt tokens a sequence prefills per step.") var prefillChunk: Int = 64
     @Option(help: "Seconds between heartbeats.") var heartbeatInterval: Double = 1
     @Option(help: "Seconds SIGTERM lets in-flight requests finish before cancelling them.") var shutdownGrace: Double = 30
+    @Flag(help: "Exit with 'no device' when the only Vulkan device is a software renderer on the CPU (lavapipe).")
+    var hardwareOnly = false
 
     mutating func run() async throws {
         // Never outlive the supervisor; if it is already gone, go now.
@@ -37,10 +39,11 @@ struct WorkerCommand: AsyncParsableCommand {
         guard let kind = WorkerOptions.Backend(rawValue: backend) else {
             Self.exit(.badArguments, "--backend must be cpu or vulkan (got '\(backend)')")
         }
-        let options = WorkerOptions(socketPath: socket, modelPath: model, backend: kind, device: device, slots: slots,
+        var options = WorkerOptions(socketPath: socket, modelPath: model, backend: kind, device: device, slots: slots,
                                     context: context, threads: threads, maxBatchTokens: batchTokens,
                                     prefillChunk: prefillChunk, heartbeatInterval: heartbeatInterval,
                                     shutdownGrace: shutdownGrace)
+        options.hardwareOnly = hardwareOnly
         if let problem = options.problem { Self.exit(.badArguments, problem) }
         let server = WorkerServer(options: options, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPAPI
 import Logging
 import Supervisor
 import Systemd
@@ -73,9 +74,18 @@ struct VkservedCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         do {
+            let metrics = ServerMetrics()
+            ServerMetrics.bootstrapGlobal(metrics)
             try await SupervisorDaemon(config: settings, configPath: path, overrides: all, workerBinary: worker,
-                                       logger: logger).run()
+                                       logger: logger)
+                .run(routerObserver: APIServer.routerObserver(metrics)) { pool, router, onListening in
+                    try APIServer.make(config: settings, pool: pool, router: router, metrics: metrics, logger: logger,
+                                       onListening: onListening)
+                }
         } catch let error as ControlServerError {
+            logger.critical("\(error.description)", metadata: ["event": "start_failed"])
+            throw ExitCode(1)
+        } catch let error as APIServer.Failure {
             logger.critical("\(error.description)", metadata: ["event": "start_failed"])
             throw ExitCode(1)
         }

@@ -11,7 +11,7 @@ extension EndToEnd {
             let faultFile = "/tmp/vks-fault-\(getpid())"
             try "no-device".write(toFile: faultFile, atomically: true, encoding: .utf8)
             defer { unlink(faultFile) }
-            let s = try Supervised(workers: "vulkan = 1\ncpu = 0\ncpu_fallback = true",
+            let s = try Supervised(workers: "vulkan = 1\ncpu = 0\ncpu_fallback = true\nsoftware_vulkan = true",
                                    environment: ["VKSERVE_INJECT_FAULT_FILE": faultFile], journald: true)
 
             func expectDegraded(_ reason: String) throws {
@@ -77,6 +77,21 @@ extension EndToEnd {
             #expect(Set(degraded.compactMap { $0["VKSERVE_REASON"] as? String })
                 == ["no_device", "out_of_device_memory", "device_lost"])
             #expect(try s.journal(["MESSAGE_ID=\(MessageIDs.recovered)"]).count == 3)
+            #expect(try s.terminate() == 0)
+        }
+
+        @Test("a Vulkan worker refuses a software renderer unless allowed: the pool fails over to the CPU, loudly")
+        func softwareRendererFailsOver() throws {
+            let s = try Supervised(workers: "vulkan = 1\ncpu = 0")
+            try waitUntil("degraded", timeout: 60) {
+                guard let st = s.statusIfUp() else { return false }
+                return st.degraded && st.rows.contains { $0.name == "cpu-fallback-0" && $0.state.isRunning }
+            }
+            let vulkan = try s.row("vulkan-0")
+            #expect(vulkan.lastExit?.contains("software renderer on the CPU") == true, "\(vulkan)")
+            #expect(try s.status().degradedReason == "cpu-fallback-0 replaces vulkan-0: no device")
+            let answer = try s.http("/v1/completions", body: #"{"prompt":"The capital of France is","max_tokens":4,"temperature":0}"#)
+            #expect(answer.status == 200 && answer.body.contains("Paris"), "\(answer)")
             #expect(try s.terminate() == 0)
         }
     }

@@ -11,35 +11,42 @@ final class Supervised {
     let notify: NotifyListener
     let process = Process()
     let logPath: String
+    /// The HTTP API's port on 127.0.0.1.
+    let port: Int
+    var baseURL: String { "http://127.0.0.1:\(port)" }
     private var journal: Process?
     private(set) var journalPID: Int32?
 
     /// `workers` and extra TOML sections go into the configuration; `environment` into vkserved's (and so the
     /// workers') environment.
-    init(workers: String, restart: String = "", extra: String = "", environment: [String: String] = [:], journald: Bool = false,
+    init(workers: String, restart: String = "", limits: String = "", extra: String = "", modelSlots: Int = 4,
+         every: String = "0s", jitter: String? = nil, stallTimeout: String = "2s", environment: [String: String] = [:], journald: Bool = false,
          watchdogUsec: Int? = 1_000_000) throws {
         dir = URL(fileURLWithPath: "/tmp/vks-\(getpid())-\(UInt32.random(in: 0 ... .max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         configPath = dir.appendingPathComponent("vkserve.toml").path
         controlSocket = dir.appendingPathComponent("control.sock").path
         logPath = dir.appendingPathComponent("vkserved.log").path
+        port = try freePort()
         let config = """
+            listen = "127.0.0.1:\(port)"
             control_socket = "\(controlSocket)"
             runtime_dir = "\(dir.path)/run"
             [model]
             path = "\(Paths.smol)"
             context = 512
-            slots = 4
+            slots = \(modelSlots)
             [workers]
             threads = 1
             \(workers)
             [health]
             heartbeat_interval = "200ms"
             heartbeat_timeout = "1500ms"
-            stall_timeout = "2s"
+            stall_timeout = "\(stallTimeout)"
             start_timeout = "120s"
             [restart]
-            every = "0s"
+            every = "\(every)"
+            \(jitter.map { "jitter = \"\($0)\"" } ?? "")
             backoff_initial = "200ms"
             backoff_max = "2s"
             fatal_after = 3
@@ -50,6 +57,8 @@ final class Supervised {
             [failover]
             probe_initial = "1s"
             probe_max = "2s"
+            [limits]
+            \(limits)
             \(extra)
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -121,6 +130,48 @@ final class Supervised {
         try waitUntil("all workers running\n\(log.suffix(3000))", timeout: timeout) {
             statusIfUp()?.allRunning ?? false
         }
+    }
+
+    /// An HTTP request with curl: status, body, and the response headers (lower-cased names).
+    func http(_ path: String, body: String? = nil, method: String? = nil, headers: [String] = [],
+              timeout: Double = 60) throws -> (status: Int, body: String, headers: [String: String]) {
+        let headerFile = dir.appendingPathComponent("headers-\(UInt32.random(in: 0 ... .max))").path
+        defer { unlink(headerFile) }
+        var args = ["-s", "-o", "-", "-D", headerFile, "-w", "\n%{http_code}", "--max-time", "\(timeout)"]
+        if let method { args += ["-X", method] }
+        for h in headers { args += ["-H", h] }
+        if let body {
+            let bodyFile = dir.appendingPathComponent("body-\(UInt32.random(in: 0 ... .max))").path
+            try body.write(toFile: bodyFile, atomically: true, encoding: .utf8)
+            args += ["-H", "Content-Type: application/json", "--data-binary", "@\(bodyFile)"]
+        }
+        let r = try runCommand("/usr/bin/curl", args + [baseURL + path])
+        var lines = r.out.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.popLast() ?? "") ?? 0
+        var parsed: [String: String] = [:]
+        for line in ((try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? "").split(separator: "\r\n") {
+            if let colon = line.firstIndex(of: ":") {
+                parsed[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return (status, lines.joined(separator: "\n"), parsed)
+    }
+
+    /// The served model id.
+    var modelID: String { "SmolLM2-135M-Instruct.Q4_1" }
+
+    /// Runs one of Tests/clients/*.py with python3; its last stdout line parsed as JSON.
+    func python(_ script: String, _ arguments: [String]) throws -> (status: Int32, json: [String: Any], err: String) {
+        let path = Paths.root.appendingPathComponent("Tests/clients/\(script)").path
+        let r = try runCommand("/usr/bin/env", ["python3", path] + arguments)
+        let last = r.out.split(separator: "\n").last.map(String.init) ?? ""
+        let json = (try? JSONSerialization.jsonObject(with: Data(last.utf8))) as? [String: Any] ?? [:]
+        return (r.status, json, r.err + r.out)
+    }
+
+    /// Starts one of Tests/clients/*.py in the background; `wait()` returns its JSON summary.
+    func pythonInBackground(_ script: String, _ arguments: [String]) throws -> BackgroundPython {
+        try BackgroundPython(path: Paths.root.appendingPathComponent("Tests/clients/\(script)").path, arguments: arguments)
     }
 
     /// Runs supervisorctl against this vkserved.

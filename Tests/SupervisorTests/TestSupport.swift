@@ -51,3 +51,51 @@ func isAlive(_ pid: Int32) -> Bool {
     let state = stat[stat.index(close, offsetBy: 2)]
     return state != "Z" && state != "X"
 }
+
+/// A TCP port on 127.0.0.1 nobody listens on right now.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+        }
+    }
+    guard ok else { throw TestFailure("no free port") }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// Whether the `openai` Python package can be imported.
+let hasOpenAIClient: Bool = (try? runCommand("/usr/bin/env", ["python3", "-c", "import openai"]).status) == 0
+
+/// A Python client running while the test injects faults.
+final class BackgroundPython {
+    let process = Process()
+    private let out = Pipe()
+    private let err = Pipe()
+
+    init(path: String, arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", path] + arguments
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+    }
+
+    /// Waits for the exit; the last stdout line as JSON.
+    func wait() throws -> [String: Any] {
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let last = String(decoding: o, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        guard let json = (try? JSONSerialization.jsonObject(with: Data(last.utf8))) as? [String: Any] else {
+            throw TestFailure("the client printed no summary: \(String(decoding: e, as: UTF8.self).suffix(2000))")
+        }
+        return json
+    }
+}

@@ -132,7 +132,7 @@ struct ConfigKey {
 
 extension ConfigKey {
     /// The sections, in file order.
-    static let sections = ["model", "workers", "health", "restart", "failover"]
+    static let sections = ["model", "workers", "health", "restart", "failover", "limits", "api"]
 
     /// One comment line per section, written above its header by ``SupervisorConfig/rendered()``.
     static let sectionComments = [
@@ -141,6 +141,8 @@ extension ConfigKey {
         "health": "Liveness (heartbeats) and progress (counters) of the workers.",
         "restart": "Restart policy and scheduled restarts.",
         "failover": "CPU failover: re-probing the Vulkan path while degraded.",
+        "limits": "Admission control of the HTTP API.",
+        "api": "What the HTTP API presents.",
     ]
 
     /// Every key, top-level keys first, then each section in ``sections`` order.
@@ -181,6 +183,8 @@ extension ConfigKey {
             ConfigKey("workers", "device", .optionalInt(\.workers.device),
                       "Vulkan device index; unset = the first usable device.",
                       example: "0"),
+            ConfigKey("workers", "software_vulkan", .bool(\.workers.softwareVulkan),
+                      "Let Vulkan workers run on a software renderer on the CPU (lavapipe); false = fail over instead."),
 
             ConfigKey("health", "heartbeat_interval", .duration(\.health.heartbeatInterval),
                       "How often a worker sends a heartbeat."),
@@ -215,6 +219,27 @@ extension ConfigKey {
                       "First delay before probing the Vulkan path again."),
             ConfigKey("failover", "probe_max", .duration(\.failover.probeMax),
                       "Cap of the probe backoff."),
+
+            ConfigKey("limits", "queue", .int(\.limits.queue),
+                      "Requests that may wait for a free slot; one more is answered 429."),
+            ConfigKey("limits", "request_timeout", .duration(\.limits.requestTimeout),
+                      "Longest time from a request's arrival to its last token; then 504."),
+            ConfigKey("limits", "max_tokens", .int(\.limits.maxTokens),
+                      "Largest max_tokens a request may ask for."),
+            ConfigKey("limits", "default_max_tokens", .int(\.limits.defaultMaxTokens),
+                      "max_tokens of a request that does not say."),
+            ConfigKey("limits", "max_body_bytes", .int(\.limits.maxBodyBytes),
+                      "Largest request body in bytes; a larger one is answered 413."),
+
+            ConfigKey("api", "key", .optionalString(\.api.key),
+                      "Bearer key required on every route but /health and /ready; unset = no key.",
+                      example: "\"change-me\""),
+            ConfigKey("api", "key_file", .optionalString(\.api.keyFile),
+                      "File whose first line is the bearer key (keeps it out of this file).",
+                      example: "\"/etc/vkserve/api-key\""),
+            ConfigKey("api", "model_id", .optionalString(\.api.modelID),
+                      "Model id clients name; unset = the model file's name without .gguf.",
+                      example: "\"smollm2-135m\""),
         ]
     }
 

@@ -109,7 +109,26 @@ struct ConfigRule {
                     ? nil
                     : "must be at least failover.probe_initial (\(text(initial))), got \(text(maximum))"
             },
-        ]
+
+
+            atLeast("limits.queue", \.limits.queue, 0),
+            positive("limits.request_timeout", \.limits.requestTimeout),
+            atLeast("limits.max_tokens", \.limits.maxTokens, 1),
+            ConfigRule("limits.default_max_tokens", related: ["limits.max_tokens"]) { config in
+                let (value, maximum) = (config.limits.defaultMaxTokens, config.limits.maxTokens)
+                return (1...max(maximum, 1)).contains(value)
+                    ? nil : "must be between 1 and limits.max_tokens (\(maximum)), got \(value)"
+            },
+            atLeast("limits.max_body_bytes", \.limits.maxBodyBytes, 1024),
+            ConfigRule("api.key") { config in
+                config.api.key == "" ? "must not be empty (leave the key out for no key)" : nil
+            },
+            ConfigRule("api.key_file", related: ["api.key"]) { config in
+                config.api.key != nil && config.api.keyFile != nil ? "set api.key or api.key_file, not both" : nil
+            },
+            ConfigRule("api.model_id") { config in
+                config.api.modelID == "" ? "must not be empty (leave the key out for the file name)" : nil
+            },        ]
     }
 
     // MARK: - Rule builders

@@ -11,9 +11,14 @@ extension SupervisorConfig {
         public var threads: Int
         /// Vulkan device index; `nil` (key absent) lets the worker pick the first usable device. Key `device`.
         public var device: Int?
+        /// Whether a Vulkan worker may run on a software renderer on the CPU (Mesa's lavapipe), which is slower
+        /// than the CPU engine; false makes such a worker fail as "no device" (and fail over). Key `software_vulkan`.
+        public var softwareVulkan: Bool
 
         /// Creates a workers section; every parameter defaults to the documented default.
-        public init(vulkan: Int = 1, cpu: Int = 0, cpuFallback: Bool = true, threads: Int = 0, device: Int? = nil) {
+        public init(vulkan: Int = 1, cpu: Int = 0, cpuFallback: Bool = true, threads: Int = 0, device: Int? = nil,
+                    softwareVulkan: Bool = false) {
+            self.softwareVulkan = softwareVulkan
             self.vulkan = vulkan
             self.cpu = cpu
             self.cpuFallback = cpuFallback

@@ -25,6 +25,10 @@ public struct SupervisorConfig: Sendable, Equatable {
     public var restart: Restart
     /// CPU failover and fail-back. Section `[failover]`.
     public var failover: Failover
+    /// Admission control of the HTTP API. Section `[limits]`.
+    public var limits: Limits
+    /// What the HTTP API presents. Section `[api]`.
+    public var api: API
 
     /// The default configuration.
     public init() {
@@ -38,5 +42,7 @@ public struct SupervisorConfig: Sendable, Equatable {
         health = Health()
         restart = Restart()
         failover = Failover()
+        limits = Limits()
+        api = API()
     }
 }

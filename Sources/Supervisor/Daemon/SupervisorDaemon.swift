@@ -3,8 +3,10 @@ import Logging
 import ServiceLifecycle
 import Systemd
 
-/// vkserved: the pool, its control socket, the systemd watchdog and SIGHUP reloads, run as
-/// one service group that drains on SIGTERM.
+/// vkserved: the pool, the request router, the front end (the HTTP API), the control socket,
+/// the systemd watchdog and SIGHUP reloads, run as one service group. On SIGTERM they stop in
+/// reverse order: systemd hears STOPPING=1, the front end finishes the requests in flight and
+/// closes, the router lets go of its queue, the pool drains and stops the workers.
 public struct SupervisorDaemon: Sendable {
     public let config: SupervisorConfig
     /// Where the configuration came from (nil: defaults and overrides only), for reloads.
@@ -21,10 +23,19 @@ public struct SupervisorDaemon: Sendable {
         self.logger = logger
     }
 
-    public func run() async throws {
+    /// Builds the front end over the pool and router; it calls the closure it is given once it
+    /// listens (with the port), and READY=1 waits for that.
+    public typealias FrontEnd = @Sendable (WorkerPool, RequestRouter, @escaping @Sendable (Int) async -> Void) throws
+        -> any Service
+
+    public func run(routerObserver: (any RouterObserver)? = nil, frontEnd: FrontEnd? = nil) async throws {
         let notifier = SystemdNotifier()
         let pool = WorkerPool(config: config, workerBinary: workerBinary,
-                              environment: ProcessInfo.processInfo.environment, notifier: notifier, logger: logger)
+                              environment: ProcessInfo.processInfo.environment, notifier: notifier, logger: logger,
+                              waitForListener: frontEnd != nil)
+        let router = RequestRouter(pool: pool, settings: .init(queue: config.limits.queue,
+                                                               slotsPerWorker: config.model.slots),
+                                   observer: routerObserver, logger: logger)
         let reload: @Sendable () async -> ControlResponse = { [configPath, overrides, logger] in
             notifier.notify(.reloading)
             logger.notice("reloading the configuration", metadata: ["event": "reload_requested"])
@@ -51,8 +62,15 @@ public struct SupervisorDaemon: Sendable {
         if let interval = notifier.watchdogInterval {
             services.append(.init(service: SystemdWatchdog(notifier: notifier, interval: interval, pool: pool, logger: logger)))
         }
-        // Last in, first to shut down: the pool drains while the control socket still answers.
+        // Shut down in reverse: the front end first (in-flight requests finish), then the router,
+        // then the pool drains its workers, while the control socket still answers.
         services.append(.init(service: pool, successTerminationBehavior: .gracefullyShutdownGroup))
+        services.append(.init(service: router))
+        if let frontEnd {
+            let http = try frontEnd(pool, router) { _ in pool.listenerIsUp() }
+            services.append(.init(service: http))
+        }
+        services.append(.init(service: StoppingNotice(notifier: notifier, logger: logger)))
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         logger.notice("vkserved \(WorkerPool.version) starting", metadata: [

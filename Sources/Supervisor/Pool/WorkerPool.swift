@@ -15,6 +15,7 @@ public final class WorkerPool: Service, @unchecked Sendable {
         case ended(slot: String, incarnation: UInt64, InstanceOutcome)
         case command(PoolCommand)
         case reload(SupervisorConfig)
+        case listening
         case tick
         case shutdown
     }
@@ -44,6 +45,8 @@ public final class WorkerPool: Service, @unchecked Sendable {
     private var incarnations: UInt64 = 0
     private var shuttingDown = false
     private var toldReady = false
+    /// READY=1 waits for this too: the HTTP listener is up (true when there is none to wait for).
+    private var listenerUp: Bool
     private var lastStatusLine = ""
     private var transitions: [String: Int] = [:]
     private var exits: [String: Int] = [:]
@@ -51,8 +54,10 @@ public final class WorkerPool: Service, @unchecked Sendable {
     /// - Parameters:
     ///   - workerBinary: the `vkserve-worker` executable.
     ///   - environment: the workers' environment (systemd's variables are removed from it).
+    ///   - waitForListener: tell systemd READY=1 only after ``listenerIsUp()`` as well.
     public init(config: SupervisorConfig, workerBinary: String, environment: [String: String], notifier: SystemdNotifier,
-                logger: Logger) {
+                logger: Logger, waitForListener: Bool = false) {
+        listenerUp = !waitForListener
         self.config = config
         self.workerBinary = workerBinary
         self.environment = environment.filter { !SystemdNotifier.childEnvironmentKeys.contains($0.key) }
@@ -99,6 +104,9 @@ public final class WorkerPool: Service, @unchecked Sendable {
     }
 
     public func perform(_ command: PoolCommand) { inbox.yield(.command(command)) }
+
+    /// The HTTP listener is bound: READY=1 may go out once a worker is ready.
+    public func listenerIsUp() { inbox.yield(.listening) }
 
     /// Applies a new configuration: slots added or removed, and a rolling restart of every
     /// worker whose command line or environment changed.
@@ -165,9 +173,12 @@ public final class WorkerPool: Service, @unchecked Sendable {
             perform(command, now: now, group: &group)
         case .reload(let new):
             apply(new, group: &group)
+        case .listening:
+            listenerUp = true
+            tellReadyIfServing()
         case .shutdown:
             shuttingDown = true
-            notifier.notify(.stopping, .status("stopping: draining \(slots.count) workers"))
+            notifier.notify(.status("stopping: draining \(slots.count) workers"))
             logger.notice("shutting down: draining workers", metadata: ["event": "shutdown"])
             rolling = nil
             rollingQueue.removeAll()
@@ -223,11 +234,14 @@ public final class WorkerPool: Service, @unchecked Sendable {
         guard slots[i].current?.incarnation == incarnation else { return }
         slots[i].nextScheduledRestart = scheduledRestartTime(after: now)
         if slots[i].degradedBy != nil { failBack(slotIndex: i) }
-        if !toldReady {
-            toldReady = true
-            notifier.notify(.ready)
-            logger.notice("ready: a worker can serve", metadata: ["event": "supervisor_ready"])
-        }
+        tellReadyIfServing()
+    }
+
+    private func tellReadyIfServing() {
+        guard !toldReady, listenerUp, slots.contains(where: { $0.state.isRunning }) else { return }
+        toldReady = true
+        notifier.notify(.ready)
+        logger.notice("ready: a worker can serve", metadata: ["event": "supervisor_ready"])
     }
 
     private func ended(slot name: String, incarnation: UInt64, outcome: InstanceOutcome, now: ContinuousClock.Instant,
@@ -516,6 +530,7 @@ public final class WorkerPool: Service, @unchecked Sendable {
             "--shutdown-grace", "\(c.restart.drainTimeout.seconds)",
         ]
         if backend == .vulkan, let device = c.workers.device { arguments += ["--device", "\(device)"] }
+        if backend == .vulkan, !c.workers.softwareVulkan { arguments.append("--hardware-only") }
         return WorkerLaunch(backend: backend, executable: workerBinary, socketPath: "", arguments: arguments,
                             environment: environment)
     }

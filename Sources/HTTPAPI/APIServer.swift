@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Supervisor
+
+/// vkserved's HTTP API (Hummingbird): the OpenAI-compatible routes, /health, /ready, /metrics.
+public enum APIServer {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The application as a `Service`; `onListening` runs once the socket is bound (with its port).
+    public static func make(
+        config: SupervisorConfig, pool: WorkerPool, router: RequestRouter, metrics: ServerMetrics, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) throws -> some Service {
+        guard let target = BindTarget(config.listen) else {
+            throw Failure(description: "listen: cannot use '\(config.listen)' as HOST:PORT")
+        }
+        let key = try apiKey(config.api)
+        let modelID = config.api.modelID ?? Self.modelID(fromPath: config.model.path)
+        let limits = APILimits(maxTokens: config.limits.maxTokens, defaultMaxTokens: config.limits.defaultMaxTokens,
+                               modelIDs: [modelID])
+        let endpoint = CompletionEndpoint(router: router, metrics: metrics, limits: limits,
+                                          requestTimeout: config.limits.requestTimeout,
+                                          maxBodyBytes: config.limits.maxBodyBytes, logger: logger)
+        let started = OpenAIResponseID.now()
+        let routes = Hummingbird.Router(context: BasicRequestContext.self)
+        routes.middlewares.add(APIMiddleware<BasicRequestContext>(key: key, metrics: metrics))
+        routes.post("/v1/completions") { request, _ in try await endpoint.handle(request, kind: .completion) }
+        routes.post("/v1/chat/completions") { request, _ in try await endpoint.handle(request, kind: .chat) }
+        routes.get("/v1/models") { _, _ in json(ModelList(ids: limits.modelIDs, created: started).json()) }
+        routes.get("/v1/models/{id}") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard let body = ModelList(ids: limits.modelIDs, created: started).json(model: id) else {
+                throw APIError.modelNotFound(id, available: limits.modelIDs)
+            }
+            return json(body)
+        }
+        routes.get("/health") { _, _ in
+            let lag = pool.loopLag
+            let ok = lag < .seconds(10)
+            return json(Array("{\"status\":\"\(ok ? "ok" : "stalled")\",\"loop_lag_ms\":\(Int(TokenClock.seconds(lag) * 1000))}".utf8),
+                        status: ok ? .ok : .serviceUnavailable)
+        }
+        routes.get("/ready") { _, _ in
+            let status = pool.status
+            let body: [String: Any] = status.readyCount > 0
+                ? ["status": "ready", "workers_ready": status.readyCount, "degraded": status.degraded,
+                   "summary": status.summary]
+                : ["status": "not_ready", "reason": status.summary]
+            let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            return json(Array(data), status: status.readyCount > 0 ? .ok : .serviceUnavailable)
+        }
+        routes.get("/metrics") { _, _ in
+            metrics.update(from: pool.status)
+            metrics.setQueueDepth(router.queueDepth)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
+        return Application(
+            router: routes,
+            configuration: .init(address: .hostname(target.host, port: target.port), serverName: "vkserved"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? target.port
+                logger.notice("HTTP API listening on \(target.host):\(port)", metadata: ["event": "http_listen"])
+                await onListening(port)
+            },
+            logger: logger)
+    }
+
+    /// The router's queue figures, into `metrics`.
+    public static func routerObserver(_ metrics: ServerMetrics) -> any RouterObserver {
+        MetricsRouterObserver(metrics: metrics)
+    }
+
+    /// The model id clients name by default: the file name without `.gguf`.
+    public static func modelID(fromPath path: String) -> String {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        return name.hasSuffix(".gguf") ? String(name.dropLast(5)) : name
+    }
+
+    static func apiKey(_ api: SupervisorConfig.API) throws -> String? {
+        if let key = api.key { return key }
+        guard let file = api.keyFile else { return nil }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+              let line = text.split(separator: "\n").first.map({ $0.trimmingCharacters(in: .whitespaces) }),
+              !line.isEmpty else {
+            throw Failure(description: "api.key_file: cannot read a key from \(file) (first line, non-empty)")
+        }
+        return line
+    }
+
+    private static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

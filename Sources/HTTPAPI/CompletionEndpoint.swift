@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Supervisor
+import WorkerProtocol
+
+/// `POST /v1/completions` and `POST /v1/chat/completions`: decode and validate, admit through
+/// the router (429 / 503 / 504 before anything is sent), then answer whole or as server-sent events.
+struct CompletionEndpoint: Sendable {
+    let router: RequestRouter
+    let metrics: ServerMetrics
+    let limits: APILimits
+    let requestTimeout: Duration
+    let maxBodyBytes: Int
+    let logger: Logger
+
+    func handle(_ request: Request, kind: InferenceRequest.Kind) async throws -> Response {
+        let arrived = ContinuousClock.now
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxBodyBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.bodyTooLarge(limit: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(limit: maxBodyBytes)
+        }
+        let bytes = Array(buffer: body)
+        let inference = kind == .chat ? try OpenAIDecoder.chat(bytes, limits: limits)
+            : try OpenAIDecoder.completion(bytes, limits: limits)
+        let id = kind == .chat ? OpenAIResponseID.chat() : OpenAIResponseID.completion()
+        let lease: RequestRouter.Lease
+        do {
+            lease = try await router.admit(inference.generateRequest(id: id, deadlineMs: nil),
+                                           deadline: arrived + requestTimeout)
+        } catch let failure as RouteFailure {
+            throw failure.apiError(timeout: requestTimeout)
+        }
+        var clock = TokenClock(metrics: metrics, arrived: arrived)
+        if inference.stream {
+            return streamed(lease, inference, id: id, clock: clock)
+        }
+        var text = ""
+        var done: Done?
+        do {
+            try await router.follow(lease) { event in
+                switch event {
+                case .started: break
+                case .token(let t):
+                    clock.token()
+                    text += t.text
+                case .done(let d):
+                    text += d.tail
+                    done = d
+                }
+            }
+        } catch let failure as RouteFailure {
+            throw failure.apiError(timeout: requestTimeout)
+        }
+        guard let done else { throw APIError.workerFailed("the request ended without an answer") }
+        clock.finished(promptTokens: done.usage.promptTokens, completionTokens: done.usage.completionTokens)
+        let json = kind == .chat
+            ? ChatCompletionResponse(id: id, model: inference.model, content: text, finishReason: done.reason,
+                                     usage: done.usage).json()
+            : CompletionResponse(id: id, model: inference.model, text: text, finishReason: done.reason,
+                                 usage: done.usage).json()
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    /// Server-sent events: a chunk per token, the finish chunk, the usage chunk when asked, `[DONE]`.
+    /// A failure after the first event ends the stream with an error event.
+    private func streamed(_ lease: RequestRouter.Lease, _ inference: InferenceRequest, id: String, clock: TokenClock)
+        -> Response
+    {
+        let created = OpenAIResponseID.now()
+        let chat = inference.kind == .chat
+        let router = self.router
+        let timeout = requestTimeout
+        let logger = self.logger
+        let body = ResponseBody { writer in
+            var clock = clock
+            var started = false
+            func send(_ json: [UInt8]) async throws { try await writer.write(ByteBuffer(bytes: ServerSentEvents.event(json))) }
+            func text(_ piece: String) -> [UInt8] {
+                chat ? ChatCompletionChunk(id: id, created: created, model: inference.model, body: .content(piece),
+                                           includeUsage: inference.includeUsage).json()
+                    : CompletionChunk(id: id, created: created, model: inference.model, body: .text(piece),
+                                      includeUsage: inference.includeUsage).json()
+            }
+            do {
+                try await router.follow(lease) { event in
+                    switch event {
+                    case .started:
+                        if chat && !started {
+                            try await send(ChatCompletionChunk(id: id, created: created, model: inference.model,
+                                                               body: .start, includeUsage: inference.includeUsage).json())
+                        }
+                        started = true
+                    case .token(let t):
+                        clock.token()
+                        if !t.text.isEmpty { try await send(text(t.text)) }
+                    case .done(let d):
+                        if !d.tail.isEmpty { try await send(text(d.tail)) }
+                        try await send(chat
+                            ? ChatCompletionChunk(id: id, created: created, model: inference.model,
+                                                  body: .finish(d.reason), includeUsage: inference.includeUsage).json()
+                            : CompletionChunk(id: id, created: created, model: inference.model,
+                                              body: .finish(d.reason), includeUsage: inference.includeUsage).json())
+                        if inference.includeUsage {
+                            try await send(chat
+                                ? ChatCompletionChunk(id: id, created: created, model: inference.model,
+                                                      body: .usage(d.usage), includeUsage: true).json()
+                                : CompletionChunk(id: id, created: created, model: inference.model,
+                                                  body: .usage(d.usage), includeUsage: true).json())
+                        }
+                        clock.finished(promptTokens: d.usage.promptTokens, completionTokens: d.usage.completionTokens)
+                    }
+                }
+            } catch let failure as RouteFailure {
+                logger.warning("a streamed request failed: \(failure)", metadata: ["event": "stream_failed", "request": "\(id)"])
+                try await writer.write(ByteBuffer(bytes: ServerSentEvents.error(failure.apiError(timeout: timeout))))
+            }
+            try await writer.write(ByteBuffer(bytes: ServerSentEvents.done))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}

@@ -1,0 +1,32 @@
+/// Times a request's tokens for the latency histograms: first token from arrival (TTFT), each
+/// later one from the one before (ITL), the whole request at its end.
+struct TokenClock {
+    let metrics: ServerMetrics
+    let arrived: ContinuousClock.Instant
+    private var last: ContinuousClock.Instant?
+
+    init(metrics: ServerMetrics, arrived: ContinuousClock.Instant) {
+        self.metrics = metrics
+        self.arrived = arrived
+    }
+
+    mutating func token() {
+        let now = ContinuousClock.now
+        if let last {
+            metrics.recordITL(Self.seconds(now - last))
+        } else {
+            metrics.recordTTFT(Self.seconds(now - arrived))
+        }
+        last = now
+    }
+
+    func finished(promptTokens: Int, completionTokens: Int) {
+        metrics.recordEndToEnd(Self.seconds(.now - arrived))
+        metrics.tokens(prompt: promptTokens, completion: completionTokens)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        let (s, atto) = d.components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
