@@ -72,6 +72,14 @@ public enum APIServer {
             logger: logger)
     }
 
+    /// An operator's reading of a failure to bind `listen`; nil for any other error.
+    public static func listenFailure(_ error: any Error, listen: String) -> String? {
+        guard let io = error as? IOError else { return nil }
+        let hint = io.errnoCode == EADDRINUSE ? " (another server holds that port: stop it or change listen)"
+            : io.errnoCode == EACCES ? " (a port below 1024 needs CAP_NET_BIND_SERVICE)" : ""
+        return "cannot serve HTTP on \(listen): \(io.description)\(hint)"
+    }
+
     /// The router's queue figures, into `metrics`.
     public static func routerObserver(_ metrics: ServerMetrics) -> any RouterObserver {
         MetricsRouterObserver(metrics: metrics)

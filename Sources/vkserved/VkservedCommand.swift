@@ -88,6 +88,13 @@ struct VkservedCommand: AsyncParsableCommand {
         } catch let error as APIServer.Failure {
             logger.critical("\(error.description)", metadata: ["event": "start_failed"])
             throw ExitCode(1)
+        } catch let error where APIServer.listenFailure(error, listen: settings.listen) != nil {
+            logger.critical("\(APIServer.listenFailure(error, listen: settings.listen) ?? "")",
+                            metadata: ["event": "start_failed"])
+            throw ExitCode(1)
+        } catch {
+            logger.critical("vkserved failed: \(error)", metadata: ["event": "failed"])
+            throw ExitCode(1)
         }
     }
 

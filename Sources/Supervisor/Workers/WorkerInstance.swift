@@ -288,6 +288,12 @@ public final class WorkerInstance: @unchecked Sendable {
 
     /// Ends every open request and describes the exit.
     private func finish() -> InstanceOutcome {
+        if exitStatus == nil, let child {
+            // The supervisor itself is going away (its task was cancelled): take the worker with it.
+            child.signalGroup(SIGKILL)
+            stopRequested = true
+            killedFor = killedFor ?? .stopped
+        }
         let reason = ExitReason.classify(status: exitStatus, killedFor: killedFor, fault: fault?.kind,
                                          requested: stopRequested)
         lock.lock()
