@@ -33,8 +33,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
         // Never outlive the supervisor; if it is already gone, go now.
-        let parent = getppid()
-        if vk_set_parent_death_signal(SIGKILL) != 0 || getppid() != parent { Foundation.exit(WorkerExitCode.internalError.rawValue) }
+        guard Self.dieWithParent() else { Foundation.exit(WorkerExitCode.internalError.rawValue) }
         let logger = Logger(label: "vkserve-worker")
         guard let kind = WorkerOptions.Backend(rawValue: backend) else {
             Self.exit(.badArguments, "--backend must be cpu or vulkan (got '\(backend)')")
@@ -55,6 +54,28 @@ struct WorkerCommand: AsyncParsableCommand {
         } catch {
             Self.exit(.internalError, "\(error)")
         }
+    }
+
+    /// Arms the parent-death signal from a thread that lives as long as the process: Linux keeps
+    /// the setting per thread and drops it when that thread exits (Swift's pool threads retire when
+    /// idle, which left workers orphaned). The same thread also checks the parent every 200 ms, in
+    /// case the signal is lost anyway. False when the parent is already gone or prctl fails.
+    static func dieWithParent() -> Bool {
+        let parent = getppid()
+        let armed = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var ok = false
+        let watcher = Thread {
+            ok = vk_set_parent_death_signal(SIGKILL) == 0 && getppid() == parent
+            armed.signal()
+            while ok {
+                usleep(200_000)
+                if getppid() != parent { _exit(WorkerExitCode.internalError.rawValue) }
+            }
+        }
+        watcher.name = "parent-watch"
+        watcher.start()
+        armed.wait()
+        return ok
     }
 
     static func exit(_ code: WorkerExitCode, _ message: String) -> Never {
