@@ -1,3 +1,5 @@
+import Supervisor
+
 /// Times a request's tokens for the latency histograms: first token from arrival (TTFT), each
 /// later one from the one before (ITL), the whole request at its end.
 struct TokenClock {
@@ -13,20 +15,15 @@ struct TokenClock {
     mutating func token() {
         let now = ContinuousClock.now
         if let last {
-            metrics.recordITL(Self.seconds(now - last))
+            metrics.recordITL((now - last).seconds)
         } else {
-            metrics.recordTTFT(Self.seconds(now - arrived))
+            metrics.recordTTFT((now - arrived).seconds)
         }
         last = now
     }
 
     func finished(promptTokens: Int, completionTokens: Int) {
-        metrics.recordEndToEnd(Self.seconds(.now - arrived))
+        metrics.recordEndToEnd((.now - arrived).seconds)
         metrics.tokens(prompt: promptTokens, completion: completionTokens)
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        let (s, atto) = d.components
-        return Double(s) + Double(atto) / 1e18
     }
 }

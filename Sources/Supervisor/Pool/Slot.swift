@@ -21,8 +21,6 @@ struct Slot {
     var wanted = true
     var retryAt: ContinuousClock.Instant?
     var nextScheduledRestart: ContinuousClock.Instant?
-    /// Set when the running incarnation should be replaced as soon as it has stopped.
-    var restartWhenStopped = false
     var restarts = 0
     var lastExit: String?
     /// Why this Vulkan slot is failed over to the CPU (nil: not degraded).

@@ -112,9 +112,6 @@ public final class WorkerPool: Service, @unchecked Sendable {
     /// worker whose command line or environment changed.
     public func reload(_ config: SupervisorConfig) { inbox.yield(.reload(config)) }
 
-    /// Names of the pool's slots, for validating operator commands.
-    public var slotNames: [String] { status.rows.map(\.name) }
-
     // MARK: the event loop
 
     public func run() async throws {
@@ -275,7 +272,6 @@ public final class WorkerPool: Service, @unchecked Sendable {
             slots[i].idleState = .exited
             slots[i].policy.reset()
             slots[i].retryAt = now
-            slots[i].restartWhenStopped = false
             return
         }
         slots[i].restarts += 1

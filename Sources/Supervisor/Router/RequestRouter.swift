@@ -146,12 +146,6 @@ public final class RequestRouter: Service, @unchecked Sendable {
         }
     }
 
-    /// ``admit(_:deadline:)`` then ``follow(_:onEvent:)``.
-    public func route(_ request: GenerateRequest, deadline: ContinuousClock.Instant,
-                      onEvent: (Event) async throws -> Void) async throws {
-        try await follow(try await admit(request, deadline: deadline), onEvent: onEvent)
-    }
-
     // MARK: admission
 
     private func acquire(_ request: GenerateRequest, deadline: ContinuousClock.Instant, front: Bool) async throws

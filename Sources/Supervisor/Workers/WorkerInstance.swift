@@ -104,14 +104,6 @@ public final class WorkerInstance: @unchecked Sendable {
         return stream
     }
 
-    /// Sends a test-only fault injection to the worker.
-    public func injectFault(_ fault: FaultInjection) {
-        lock.lock()
-        let socket = link
-        lock.unlock()
-        if let socket { send(.injectFault(fault), on: socket) }
-    }
-
     // MARK: the event loop
 
     /// Starts the process and follows it until it has exited; returns how it ended.
@@ -408,10 +400,12 @@ public final class WorkerInstance: @unchecked Sendable {
 }
 
 extension Duration {
-    var milliseconds: Double {
+    /// The duration in milliseconds, as a floating-point number.
+    public var milliseconds: Double {
         let (s, atto) = components
         return Double(s) * 1000 + Double(atto) / 1e15
     }
 
-    var seconds: Double { milliseconds / 1000 }
+    /// The duration in seconds, as a floating-point number.
+    public var seconds: Double { milliseconds / 1000 }
 }
