@@ -7,6 +7,19 @@ int vk_set_parent_death_signal(int sig) {
 }
 
 #include <sys/socket.h>
+#include <errno.h>
+
+int vk_peer_groups(int fd, unsigned int *groups, int capacity) {
+#ifdef SO_PEERGROUPS
+    socklen_t len = (socklen_t)(capacity * sizeof(gid_t));
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0) return -1;
+    return (int)(len / sizeof(gid_t));
+#else
+    (void)fd; (void)groups; (void)capacity;
+    errno = ENOPROTOOPT;
+    return -1;
+#endif
+}
 
 int vk_peer_credentials(int fd, unsigned int *uid, unsigned int *gid, int *pid) {
     struct ucred cred;

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Supervisor
+import Systemd
 
 /// vkserved's HTTP API (Hummingbird): the OpenAI-compatible routes, /health, /ready, /metrics.
 public enum APIServer {
@@ -12,14 +13,13 @@ public enum APIServer {
         public let description: String
     }
 
-    /// The application as a `Service`; `onListening` runs once the socket is bound (with its port).
+    /// The API as a `Service`; `onListening` runs once it accepts connections (with the port). It serves on the
+    /// first of the `activated` sockets (systemd socket activation) when there is one, otherwise on `listen`.
     public static func make(
         config: SupervisorConfig, pool: WorkerPool, router: RequestRouter, metrics: ServerMetrics, logger: Logger,
-        onListening: @escaping @Sendable (Int) async -> Void
+        activated: [ActivatedSocket] = [], onListening: @escaping @Sendable (Int) async -> Void
     ) throws -> some Service {
-        guard let target = BindTarget(config.listen) else {
-            throw Failure(description: "listen: cannot use '\(config.listen)' as HOST:PORT")
-        }
+        let socket = try ListenSocket.choose(listen: config.listen, activated: activated)
         let key = try apiKey(config.api)
         let modelID = config.api.modelID ?? Self.modelID(fromPath: config.model.path)
         let limits = APILimits(maxTokens: config.limits.maxTokens, defaultMaxTokens: config.limits.defaultMaxTokens,
@@ -61,15 +61,16 @@ public enum APIServer {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
-        return Application(
-            router: routes,
-            configuration: .init(address: .hostname(target.host, port: target.port), serverName: "vkserved"),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? target.port
-                logger.notice("HTTP API listening on \(target.host):\(port)", metadata: ["event": "http_listen"])
-                await onListening(port)
-            },
-            logger: logger)
+        return HTTPServer(socket: socket, responder: routes.buildResponder(), serverName: "vkserved", logger: logger) {
+            port in
+            let place: String
+            switch socket {
+            case .address(let target): place = "\(target.host):\(port)"
+            case .inherited: place = "\(socket), port \(port)"
+            }
+            logger.notice("HTTP API listening on \(place)", metadata: ["event": "http_listen"])
+            await onListening(port)
+        }
     }
 
     /// An operator's reading of a failure to bind `listen`; nil for any other error.

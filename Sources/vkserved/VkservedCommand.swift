@@ -66,6 +66,8 @@ struct VkservedCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("vkserved: \(error)\n".utf8))
             throw ExitCode(1)
         }
+        // Taken (and made close-on-exec) before any worker is spawned.
+        let activated = SocketActivation.listeningSockets()
         LoggingSetup.bootstrap(identifier: "vkserved", target: log, level: logLevel)
         let logger = Logger(label: "vkserved")
         let worker = settings.workerBinary ?? Self.besideThisExecutable("vkserve-worker")
@@ -80,7 +82,7 @@ struct VkservedCommand: AsyncParsableCommand {
                                        logger: logger)
                 .run(routerObserver: APIServer.routerObserver(metrics)) { pool, router, onListening in
                     try APIServer.make(config: settings, pool: pool, router: router, metrics: metrics, logger: logger,
-                                       onListening: onListening)
+                                       activated: activated, onListening: onListening)
                 }
         } catch let error as ControlServerError {
             logger.critical("\(error.description)", metadata: ["event": "start_failed"])

@@ -33,6 +33,42 @@ extension EndToEnd {
             #expect(try s.terminate() == 0)
         }
 
+        /// Opens the socket as systemd would and execs vkserved with LISTEN_FDS (real systemd: scripts/tests/20-systemd.sh).
+        private var activator: [String] {
+            ["/usr/bin/env", "python3", Paths.root.appendingPathComponent("Tests/clients/socket_activate.py").path]
+        }
+
+        @Test("socket activation: vkserved serves on the socket systemd passes, and its workers do not inherit it")
+        func socketActivation() throws {
+            let port = try freePort()
+            // `listen` names the same port: had vkserved ignored fd 3 and bound it itself, it would have failed.
+            let s = try Supervised(workers: "vulkan = 0\ncpu = 1", port: port, launcher: activator + ["\(port)"])
+            try waitUntil("/health through the passed socket", timeout: 30) { (try? s.http("/health"))?.status == 200 }
+            try s.waitAllRunning()
+            let r = try s.http("/v1/completions", body: #"{"prompt":"Hello","max_tokens":4}"#)
+            #expect(r.status == 200, "\(r)")
+            #expect(s.log.contains("HTTP API listening on the socket from systemd (fd 3"), "\(s.log.suffix(2000))")
+            let vkserved = try s.status().pid
+            let listening = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(vkserved)/fd/3")
+            #expect(listening.hasPrefix("socket:["))
+            let worker = try #require(try s.row("cpu-0").pid)
+            let held = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd").compactMap {
+                try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(worker)/fd/\($0)")
+            }
+            #expect(!held.isEmpty && !held.contains(listening), "the worker holds the HTTP socket: \(held)")
+            #expect(try s.terminate() == 0)
+        }
+
+        @Test("a socket from systemd that is not a listening stream socket stops vkserved with a clear error")
+        func socketActivationOfTheWrongKind() throws {
+            let port = try freePort()
+            let s = try Supervised(workers: "vulkan = 0\ncpu = 1", port: port,
+                                   launcher: activator + ["--datagram", "\(port)"])
+            try waitUntil("vkserved to exit", timeout: 30) { !s.process.isRunning }
+            #expect(s.process.terminationStatus == 1)
+            #expect(s.log.contains("is not a listening stream socket: vkserve.socket needs ListenStream="), "\(s.log)")
+        }
+
         @Test("bad input gets an OpenAI-shaped 4xx, the API key guards all but /health and /ready, and it keeps serving")
         func badInput() throws {
             let s = try Supervised(workers: "vulkan = 0\ncpu = 1", limits: "max_tokens = 512\nmax_body_bytes = 4096",

@@ -92,7 +92,7 @@ extension EndToEnd {
             try waitUntil("the workers to die with their parent", timeout: 5) { workers.allSatisfy { !isAlive($0) } }
         }
 
-        @Test("the control socket is 0660 and refuses a user outside its group")
+        @Test("the control socket is 0660, refuses a user outside its group and admits a supplementary member")
         func controlSocketCredentials() throws {
             let s = try Supervised(workers: "vulkan = 0\ncpu = 1")
             try waitUntil("the control socket", timeout: 30) { s.statusIfUp() != nil }
@@ -112,6 +112,11 @@ extension EndToEnd {
             let refused = try runCommand("/usr/bin/setpriv", asNobody)
             #expect(refused.status == 1 && refused.err.contains("permission denied: uid 65534"), "\(refused)")
             #expect(s.log.contains("control connection refused"))
+            // A member of the control group (here root's) through a supplementary group only is let in: the
+            // groups come from the socket (SO_PEERGROUPS), as /proc is hidden under ProtectProc=invisible.
+            let member = try runCommand("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--groups=0", ctl,
+                                                            "status", "--socket", s.controlSocket])
+            #expect(member.status == 0 && member.out.contains("cpu-0"), "\(member)")
             // Root is welcome.
             #expect(try s.ctl(["version"]).out.contains("vkserved"))
             // Global options before the subcommand, as with supervisord's supervisorctl.

@@ -19,17 +19,19 @@ final class Supervised {
 
     /// `workers` and extra TOML sections go into the configuration; `environment` into vkserved's (and so the
     /// workers') environment.
+    /// `launcher`, when given, is a command line that execs vkserved with its arguments appended (the test's
+    /// port is then given as `port`).
     init(workers: String, restart: String = "", limits: String = "", extra: String = "", modelSlots: Int = 4,
          every: String = "0s", jitter: String? = nil, stallTimeout: String = "2s", environment: [String: String] = [:], journald: Bool = false,
-         watchdogUsec: Int? = 1_000_000) throws {
+         watchdogUsec: Int? = 1_000_000, port: Int? = nil, launcher: [String] = []) throws {
         dir = URL(fileURLWithPath: "/tmp/vks-\(getpid())-\(UInt32.random(in: 0 ... .max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         configPath = dir.appendingPathComponent("vkserve.toml").path
         controlSocket = dir.appendingPathComponent("control.sock").path
         logPath = dir.appendingPathComponent("vkserved.log").path
-        port = try freePort()
+        self.port = try port ?? freePort()
         let config = """
-            listen = "127.0.0.1:\(port)"
+            listen = "127.0.0.1:\(self.port)"
             control_socket = "\(controlSocket)"
             runtime_dir = "\(dir.path)/run"
             [model]
@@ -83,6 +85,11 @@ final class Supervised {
             journalPID = pid
             process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
             arguments = ["-t", "\(pid)", "--mount", "--", Paths.product("vkserved")] + arguments + ["--log", "journal"]
+        } else if let first = launcher.first {
+            // A program that execs vkserved in its place (keeping this process's watch on it), e.g. a socket
+            // activator.
+            process.executableURL = URL(fileURLWithPath: first)
+            arguments = launcher.dropFirst() + [Paths.product("vkserved")] + arguments + ["--log", "stderr"]
         } else {
             process.executableURL = URL(fileURLWithPath: Paths.product("vkserved"))
             arguments += ["--log", "stderr"]

@@ -8,5 +8,8 @@ int vk_set_parent_death_signal(int sig);
 /// The uid, gid and pid of the process at the other end of a Unix socket (SO_PEERCRED).
 /// Returns 0 or -1 (errno).
 int vk_peer_credentials(int fd, unsigned int *uid, unsigned int *gid, int *pid);
+/// The peer's supplementary groups as of connect() (SO_PEERGROUPS, Linux 4.13+): their count, or -1 with
+/// errno (ERANGE: more than `capacity`).
+int vk_peer_groups(int fd, unsigned int *groups, int capacity);
 
 #endif

@@ -7,7 +7,8 @@ struct PeerCredentials: Sendable, CustomStringConvertible {
     let uid: uid_t
     let gid: gid_t
     let pid: pid_t
-    /// Supplementary groups, from /proc (the kernel passes only the primary one).
+    /// Supplementary groups as the kernel recorded them at connect() (SO_PEERGROUPS); from /proc only on a
+    /// kernel without it (under systemd's ProtectProc=invisible other users' /proc entries are hidden).
     let groups: [gid_t]
 
     init?(fd: Int32) {
@@ -18,7 +19,7 @@ struct PeerCredentials: Sendable, CustomStringConvertible {
         self.uid = uid
         self.gid = gid
         self.pid = pid
-        groups = Self.supplementaryGroups(of: pid)
+        groups = Self.socketGroups(fd) ?? Self.supplementaryGroups(of: pid)
     }
 
     func mayControl(allowedGroup: gid_t) -> Bool {
@@ -26,6 +27,18 @@ struct PeerCredentials: Sendable, CustomStringConvertible {
     }
 
     var description: String { "uid \(uid) gid \(gid) pid \(pid)" }
+
+    private static func socketGroups(_ fd: Int32) -> [gid_t]? {
+        var capacity = 64
+        while capacity <= 65536 {
+            var buffer = [UInt32](repeating: 0, count: capacity)
+            let count = vk_peer_groups(fd, &buffer, Int32(capacity))
+            if count >= 0 { return Array(buffer.prefix(Int(count))) }
+            guard errno == ERANGE else { return nil }
+            capacity *= 4
+        }
+        return nil
+    }
 
     private static func supplementaryGroups(of pid: pid_t) -> [gid_t] {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return [] }

@@ -26,7 +26,8 @@ struct SystemdWatchdog: Service {
                 logger.critical("event loop stalled for \(DurationText.format(lag)); withholding the watchdog ping",
                                 metadata: ["event": "watchdog_withheld"])
             }
-            try? await Task.sleep(for: period)
+            // Ends at once on SIGTERM: a stop must not wait out the period.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: period) }
         }
     }
 }

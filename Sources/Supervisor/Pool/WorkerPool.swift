@@ -45,6 +45,8 @@ public final class WorkerPool: Service, @unchecked Sendable {
     private var incarnations: UInt64 = 0
     private var shuttingDown = false
     private var toldReady = false
+    /// When start-up next asks systemd for more time (EXTEND_TIMEOUT_USEC) while a model loads.
+    private var nextStartExtension: ContinuousClock.Instant?
     /// READY=1 waits for this too: the HTTP listener is up (true when there is none to wait for).
     private var listenerUp: Bool
     private var lastStatusLine = ""
@@ -158,6 +160,7 @@ public final class WorkerPool: Service, @unchecked Sendable {
             }
             scheduleRestarts(now: now)
             advanceRolling(group: &group)
+            extendStartWhileLoading(now: now)
         case .state(let name, let incarnation, let state):
             transitions[state.rawValue, default: 0] += 1
             guard state == .ready, let i = index(of: name) else { return }
@@ -175,7 +178,9 @@ public final class WorkerPool: Service, @unchecked Sendable {
             tellReadyIfServing()
         case .shutdown:
             shuttingDown = true
-            notifier.notify(.status("stopping: draining \(slots.count) workers"))
+            // The drain may outlast the unit's TimeoutStopSec: ask for the drain timeout and a margin.
+            notifier.notify(.status("stopping: draining \(slots.count) workers"),
+                            .extendTimeout(config.restart.drainTimeout + .seconds(15)))
             logger.notice("shutting down: draining workers", metadata: ["event": "shutdown"])
             rolling = nil
             rollingQueue.removeAll()
@@ -232,6 +237,17 @@ public final class WorkerPool: Service, @unchecked Sendable {
         slots[i].nextScheduledRestart = scheduledRestartTime(after: now)
         if slots[i].degradedBy != nil { failBack(slotIndex: i) }
         tellReadyIfServing()
+    }
+
+    /// Before READY=1, while a worker is still starting or loading its model, keeps asking systemd for
+    /// 20 s more every 5 s, so a unit's TimeoutStartSec need not cover the slowest model load; a worker
+    /// in backoff or fatal makes no progress and gets no extension.
+    private func extendStartWhileLoading(now: ContinuousClock.Instant) {
+        guard !toldReady, !shuttingDown,
+              slots.contains(where: { $0.state == .starting || $0.state == .loading }) else { return }
+        if let next = nextStartExtension, now < next { return }
+        nextStartExtension = now + .seconds(5)
+        notifier.notify(.extendTimeout(.seconds(20)))
     }
 
     private func tellReadyIfServing() {
