@@ -12,8 +12,11 @@ packages=(
     libsystemd-dev        # sd_journal_sendv: vkserved logs structured entries to journald
     systemd               # systemd-journald and journalctl for the end-to-end tests (a private journald)
     util-linux            # unshare, nsenter, setpriv for those tests
+    procps                # /bin/kill: vkserve.service's ExecReload (and the systemd end-to-end test)
     mesa-vulkan-drivers   # lavapipe: a real Vulkan driver on the CPU, for tests and CI
     prometheus            # promtool: the tests check the /metrics exposition with `promtool check metrics`
+    curl                  # scripts/tests/10-monitoring.sh talks to vkserved and Prometheus over HTTP
+    nginx                 # the load balancer of units/nginx/vkserve.conf, run by scripts/tests/30-scaleout.sh
 )
 
 missing=()
