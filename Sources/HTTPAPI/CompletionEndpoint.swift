@@ -80,6 +80,7 @@ struct CompletionEndpoint: Sendable {
         let router = self.router
         let timeout = requestTimeout
         let logger = self.logger
+        let metrics = self.metrics
         let body = ResponseBody { writer in
             var clock = clock
             var started = false
@@ -121,7 +122,9 @@ struct CompletionEndpoint: Sendable {
                 }
             } catch let failure as RouteFailure {
                 logger.warning("a streamed request failed: \(failure)", metadata: ["event": "stream_failed", "request": "\(id)"])
-                try await writer.write(ByteBuffer(bytes: ServerSentEvents.error(failure.apiError(timeout: timeout))))
+                let error = failure.apiError(timeout: timeout)
+                metrics.streamFailed(code: error.code ?? "error")
+                try await writer.write(ByteBuffer(bytes: ServerSentEvents.error(error)))
             }
             try await writer.write(ByteBuffer(bytes: ServerSentEvents.done))
             try await writer.finish(nil)

@@ -22,6 +22,8 @@ extension EndToEnd {
             #expect(metrics.body.contains("vkserve_http_requests_total{endpoint=\"/v1/completions\",status=\"200\"} 2"),
                     "\(metrics.body.prefix(3000))")
             #expect(metrics.body.contains("vkserve_worker_up{worker=\"cpu-0\",backend=\"cpu\"} 1"))
+            #expect(metrics.body.contains("vkserve_queue_limit 64") && metrics.body.contains("vkserve_slots_per_worker 4")
+                && metrics.body.contains("vkserve_build_info{version=\"\(WorkerPool.version)\"} 1"))
             try expectPromtoolAccepts(metrics.body)
             // Nothing ready: /ready says why.
             #expect(try s.ctl(["stop", "cpu-0"]).status == 0)
@@ -194,6 +196,11 @@ extension EndToEnd {
             #expect((r["hung"] as? Int) == 0 && (r["failed_before_tokens"] as? Int) == 0, "\(r)")
             #expect((r["ok"] as? Int ?? 0) > 12)
             #expect(try s.row("cpu-0").state.isRunning && s.row("cpu-0").restarts == 1)
+            // Every stream the clients saw end with an error event is counted, though its status was 200.
+            let streamErrors = try s.http("/metrics").body.split(separator: "\n")
+                .filter { $0.hasPrefix("vkserve_stream_errors_total{") }
+                .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+            #expect(Int(streamErrors) == r["error_after_tokens"] as? Int, "\(streamErrors) vs \(r)")
             #expect(try s.terminate() == 0)
         }
 

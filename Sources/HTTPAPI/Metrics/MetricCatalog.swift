@@ -21,6 +21,10 @@ enum MetricCatalog {
     static let workerExits = "vkserve_worker_exits_total"
     static let workerTransitions = "vkserve_worker_transitions_total"
     static let degraded = "vkserve_degraded"
+    static let streamErrors = "vkserve_stream_errors_total"
+    static let queueLimit = "vkserve_queue_limit"
+    static let slotsPerWorker = "vkserve_slots_per_worker"
+    static let buildInfo = "vkserve_build_info"
 
     /// `# HELP` texts, by family name. swift-metrics handlers carry no help text, so `render()` adds these.
     static let help: [String: String] = [
@@ -43,6 +47,10 @@ enum MetricCatalog {
         workerExits: "Worker process exits, by reason.",
         workerTransitions: "Worker transitions into each state.",
         degraded: "Whether the pool is degraded (1) or not (0).",
+        streamErrors: "Streamed requests that ended with an error event after their answer had begun (counted as 200), by code.",
+        queueLimit: "Requests that may wait in the queue ([limits] queue); one more is answered 429.",
+        slotsPerWorker: "Concurrent sequences each worker serves ([model] slots).",
+        buildInfo: "Always 1; the version label says which vkserved is running.",
     ]
 
     /// Time to first token: 5 ms to 60 s (prefill of long prompts on slow devices).

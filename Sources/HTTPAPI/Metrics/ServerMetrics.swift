@@ -22,6 +22,8 @@ import Supervisor
 ///   `worker_vram_used_bytes{worker}`, `worker_vram_budget_bytes{worker}`, `worker_rss_bytes{worker}`,
 ///   `worker_in_flight{worker}`, `degraded` gauges; `worker_exits_total{reason}` and
 ///   `worker_transitions_total{state}` counters.
+/// - `stream_errors_total{code}`; `queue_limit`, `slots_per_worker` and `build_info{version}` from
+///   `describe(queueLimit:slotsPerWorker:version:)`.
 ///
 /// A worker that leaves the status (a retired CPU fallback) has all its per-worker series removed,
 /// not set to 0: Prometheus then marks them stale, as it does for a vanished target, and alerts on
@@ -42,6 +44,8 @@ public final class ServerMetrics: Sendable {
     private let completionTokens: Metrics.Counter
     private let promptTokens: Metrics.Counter
     private let retries: Metrics.Counter
+    /// `vkserve_stream_errors_total` handlers by code.
+    private let streamErrors = MetricsLocked([String: Metrics.Counter]())
     /// `vkserve_http_requests_total` handlers by endpoint, then status.
     private let requests = MetricsLocked([String: [Int: Metrics.Counter]]())
     private let pool: MetricsLocked<PoolSeries>
@@ -112,6 +116,25 @@ public final class ServerMetrics: Sendable {
     public func tokens(prompt: Int, completion: Int) {
         if prompt > 0 { promptTokens.increment(by: prompt) }
         if completion > 0 { completionTokens.increment(by: completion) }
+    }
+
+    /// Counts a streamed request that ended with an error event after its 200 had gone out.
+    public func streamFailed(code: String) {
+        let counter = streamErrors.withLock { byCode in
+            if let counter = byCode[code] { return counter }
+            let counter = Metrics.Counter(label: MetricCatalog.streamErrors, dimensions: [("code", code)], factory: factory)
+            byCode[code] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    /// The configuration figures alerts compare against (queue depth vs its limit, in-flight vs slots), and
+    /// the running version.
+    public func describe(queueLimit: Int, slotsPerWorker: Int, version: String) {
+        Metrics.Gauge(label: MetricCatalog.queueLimit, factory: factory).record(queueLimit)
+        Metrics.Gauge(label: MetricCatalog.slotsPerWorker, factory: factory).record(slotsPerWorker)
+        Metrics.Gauge(label: MetricCatalog.buildInfo, dimensions: [("version", version)], factory: factory).record(1)
     }
 
     /// Counts a request retried on another worker.
