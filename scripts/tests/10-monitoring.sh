@@ -5,12 +5,16 @@
 #   2. The dashboard is JSON, has the templated data source and instance variable, and every query parses
 #      as PromQL (promtool check rules over a file of them); every runbook_url anchor is a RUNBOOK.md heading.
 #   3. Live: a release vkserved (one Vulkan worker on lavapipe where it works, one CPU worker) and a real
-#      Prometheus scraping it with alerts.yml loaded. Every metric name in the alerts and the dashboard is
-#      in the scrape (or, for the VRAM families a machine without Vulkan lacks, in MetricCatalog.swift); every
-#      label they select, group or join on exists; every reason/state value they name is one vkserved uses;
-#      every dashboard query runs; all rules evaluate without error and none fires on the healthy instance;
-#      killing vkserved makes VkserveDown pending.
-#   4. The checks can fail: a broken rule file, a moved threshold and an unknown metric are each rejected.
+#      Prometheus scraping it with alerts.yml loaded. Streams fail after their 200 in both ways the error-rate
+#      alert tells apart: a prompt too long for the context (the client's error) and a worker killed under
+#      the stream (worker_failed). Every metric name in the alerts and the dashboard is in the scrape (or, for
+#      the VRAM families a machine without Vulkan lacks, in MetricCatalog.swift); every label they select,
+#      group or join on exists; every reason/state value they name is one vkserved uses; every dashboard
+#      query runs; all rules evaluate without error and none fires on the healthy instance, a client's failed
+#      stream included; a worker killed under a stream makes VkserveHighErrorRate pending; killing vkserved
+#      makes VkserveDown pending.
+#   4. The checks can fail: a broken rule file, a moved threshold, an error rate blind to failed streams or
+#      counting the clients' ones, and an unknown metric are each rejected.
 # Needs promtool and prometheus (Debian package prometheus) and the release binaries.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,7 +56,7 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 for tool in promtool prometheus python3 curl setpriv; do
     command -v $tool >/dev/null || fail "$tool not found (scripts/install-deps.sh installs it)"
 done
-for b in vkserved vkserve-worker; do
+for b in vkserved vkserve-worker supervisorctl; do
     [[ -x .build/release/$b ]] || fail ".build/release/$b missing: swift build -c release"
 done
 
@@ -251,22 +255,83 @@ setpriv --pdeathsig KILL .build/release/vkserved --runtime-dir "$work" --control
     --set workers.vulkan=1 --set workers.software_vulkan=true --set workers.cpu=1 --set workers.threads=1 \
     --set restart.every=0 --log stderr >"$work/vkserved.log" 2>&1 &
 vkserved_pid=$!
+# Both workers up (the Vulkan one on lavapipe, or its CPU stand-in where Vulkan does not work), a running
+# Vulkan worker with its device memory figures, which it reports a moment after it is up.
+all_up() {
+    local scrape
+    scrape=$(curl -s "127.0.0.1:$port/metrics")
+    [[ $(grep -c '^vkserve_worker_up{.*} 1' <<<"$scrape") -ge 2 ]] \
+        && [[ $(grep -c '^vkserve_worker_vram_used_bytes' <<<"$scrape") -ge \
+              $(grep -c '^vkserve_worker_up{.*backend="vulkan".*} 1' <<<"$scrape") ]]
+}
 for _ in $(seq 600); do
     ready=$(curl -s "127.0.0.1:$port/ready" || true)
-    # Both workers up (the Vulkan one on lavapipe, or its CPU stand-in where Vulkan does not work).
-    [[ $(curl -s "127.0.0.1:$port/metrics" | grep -c '^vkserve_worker_up{.*} 1') -ge 2 ]] && break
+    all_up && break
     kill -0 $vkserved_pid 2>/dev/null || { cat "$work/vkserved.log" >&2; fail "vkserved exited"; }
     sleep 0.1
 done
 [[ $ready == *'"ready"'* ]] || { cat "$work/vkserved.log" >&2; fail "vkserved not ready within 60 s: $ready"; }
-for endpoint in completions chat/completions; do  # some traffic, so that the request series exist
-    body='{"prompt": "The capital of France is", "max_tokens": 4, "messages": [{"role": "user", "content": "Hi"}]}'
-    [[ $endpoint == completions ]] && body='{"prompt": "The capital of France is", "max_tokens": 4}'
-    curl -sf "127.0.0.1:$port/v1/$endpoint" -H 'Content-Type: application/json' -d "$body" >/dev/null \
-        || fail "a completion on /v1/$endpoint failed"
-done
+traffic() { # one completion on each endpoint
+    local endpoint body
+    for endpoint in completions chat/completions; do
+        body='{"prompt": "The capital of France is", "max_tokens": 4, "messages": [{"role": "user", "content": "Hi"}]}'
+        [[ $endpoint == completions ]] && body='{"prompt": "The capital of France is", "max_tokens": 4}'
+        curl -sf "127.0.0.1:$port/v1/$endpoint" -H 'Content-Type: application/json' -d "$body" >/dev/null \
+            || fail "a completion on /v1/$endpoint failed"
+    done
+}
+workers_up() { # wait until both workers run again after a kill
+    for _ in $(seq 600); do
+        all_up && return 0
+        sleep 0.1
+    done
+    fail "the workers did not come back within 60 s"
+}
+# A streamed prompt longer than the context (4096 tokens): the worker refuses it after the 200 has gone out,
+# so the stream ends with an error event, counted as vkserve_stream_errors_total{code="context_length_exceeded"}.
+client_error_stream() {
+    python3 -c 'import json; print(json.dumps({"prompt": "word " * 5000, "max_tokens": 4, "stream": True}))' \
+        >"$work/long.json"
+    curl -sN "127.0.0.1:$port/v1/completions" -H 'Content-Type: application/json' -d @"$work/long.json" \
+        -o "$work/long.sse" -w '%{http_code}' >"$work/long.status" || fail "the long streamed prompt got no answer"
+    [[ $(cat "$work/long.status") == 200 ]] && grep -q '^data: {"error".*"context_length_exceeded"' "$work/long.sse" \
+        || fail "a streamed prompt over the context did not end in a context_length_exceeded event:" \
+            "$(cat "$work/long.status") $(tail -c 300 "$work/long.sse")"
+}
+# A stream whose worker is killed (SIGKILL) after its first token: it ends with a worker_failed error event,
+# counted as vkserve_stream_errors_total{code="worker_failed"} (the request itself as a 200).
+kill_under_stream() {
+    local body='{"prompt": "Here is a long story about a dragon. Chapter 1.", "max_tokens": 400, "stream": true}'
+    curl -sN "127.0.0.1:$port/v1/completions" -H 'Content-Type: application/json' -d "$body" >"$work/killed.sse" &
+    local client=$! busy=
+    for _ in $(seq 200); do
+        if grep -q '"text"' "$work/killed.sse"; then
+            busy=$(.build/release/supervisorctl --socket "$work/control.sock" status --json | python3 -c \
+                'import json, sys; print(*[r["pid"] for r in json.load(sys.stdin)["status"]["rows"]
+                                           if r["in_flight"]])')
+            [[ -n $busy ]] && break
+        fi
+        sleep 0.05
+    done
+    [[ -n $busy ]] || { kill "$client" 2>/dev/null; fail "no worker took the stream within 10 s"; }
+    kill -KILL $busy
+    wait "$client" || true
+    grep -q '^data: {"error".*"worker_failed"' "$work/killed.sse" || fail \
+        "a stream whose worker was killed did not end in a worker_failed event: $(tail -c 300 "$work/killed.sse")"
+    workers_up
+}
+traffic
+# Before Prometheus scrapes: a counter's series appears at 1 with its first event, which rate() cannot see,
+# so each kind of failed stream happens once here and again once Prometheus watches.
+client_error_stream
+kill_under_stream
 curl -sf "127.0.0.1:$port/metrics" >"$work/scrape.txt" || fail "cannot scrape /metrics"
 out=$(promtool check metrics <"$work/scrape.txt" 2>&1) || fail "promtool check metrics:"$'\n'"$out"
+for family in 'vkserve_stream_errors_total{code="context_length_exceeded"} 1' \
+    'vkserve_stream_errors_total{code="worker_failed"} 1' 'vkserve_queue_limit 64' 'vkserve_slots_per_worker 12' \
+    'vkserve_build_info{version="'; do
+    grep -qF "$family" "$work/scrape.txt" || fail "no $family... in the scrape: vkserved older than its sources?"
+done
 mon series "$rules" "$dashboard" "$work/scrape.txt" "$catalog" || fail "alerts or dashboard name missing series"
 say "every metric, label and reason/state value in $rules and $dashboard exists (live scrape of vkserved)"
 
@@ -293,7 +358,11 @@ for _ in $(seq 300); do
     sleep 0.1
 done
 [[ ${n%.*} -ge 5 ]] || { cat "$work/prometheus.log" >&2; fail "prometheus did not scrape vkserved"; }
-sleep 2
+# A healthy instance whose only failure is the client's (a prompt over the context, in a stream): that is
+# half of its requests now, and VkserveHighErrorRate must not count it.
+traffic
+client_error_stream
+sleep 3
 curl -sf "$api/rules" >"$work/rules.json" || fail "cannot read Prometheus' rules"
 python3 - "$work/rules.json" <<'EOF' || fail "alert rules do not evaluate cleanly against real series"
 import json, sys
@@ -305,9 +374,10 @@ active = [f"{a['labels']['alertname']} ({a['state']})" for r in rules for a in r
           if a["labels"]["alertname"] != "VkserveDegradedToCPU"]
 for line in bad + [f"active on a healthy instance: {a}" for a in active]:
     print(line, file=sys.stderr)
+if bad or active:
+    sys.exit(1)
 print(f"10-monitoring: {len(rules)} rules evaluated by Prometheus: all ok, none active"
       + (" (degraded to CPU here: no usable Vulkan)" if degraded else ""))
-sys.exit(1 if bad or active else 0)
 EOF
 while read -r expr; do
     expr=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]))' "$expr")
@@ -316,6 +386,16 @@ while read -r expr; do
 done < <(mon exprs "$dashboard")
 say "every dashboard query runs in Prometheus"
 if query 'sum(vkserve_worker_up)' | grep -q '"2"'; then :; else fail "Prometheus does not see two workers up"; fi
+
+# A worker dies under a stream: a failure after the 200, which only vkserve_stream_errors_total shows.
+kill_under_stream
+for _ in $(seq 100); do
+    query 'ALERTS{alertname="VkserveHighErrorRate"}' | grep -q '"alertstate":"pending"' && break
+    sleep 0.1
+done
+query 'ALERTS{alertname="VkserveHighErrorRate"}' | grep -q '"alertstate":"pending"' \
+    || fail "VkserveHighErrorRate is not pending after a stream failed on a killed worker"
+say "a worker killed under a stream: VkserveHighErrorRate pending (the client's failed streams left it silent)"
 
 stop "$vkserved_pid"
 vkserved_pid=
@@ -339,8 +419,16 @@ sed 's/ > 0\.05$/ > 0.5/' "$rules" >"$work/broken/alerts.yml"
 cmp -s "$rules" "$work/broken/alerts.yml" && fail "self-test: could not move a threshold in $rules"
 (cd "$work/broken" && promtool test rules alerts.test.yml >/dev/null 2>&1) \
     && fail "self-test: the unit tests passed with the 50 ms threshold at 500 ms"
+sed 's/rate(vkserve_stream_errors_total{code!~"context_length_exceeded|invalid_value"}/rate(absent_metric{}/' \
+    "$rules" >"$work/broken/alerts.yml"
+cmp -s "$rules" "$work/broken/alerts.yml" && fail "self-test: could not drop the stream errors from $rules"
+(cd "$work/broken" && promtool test rules alerts.test.yml >/dev/null 2>&1) \
+    && fail "self-test: the unit tests passed with an error rate blind to failed streams"
+sed 's/{code!~"context_length_exceeded|invalid_value"}//' "$rules" >"$work/broken/alerts.yml"
+(cd "$work/broken" && promtool test rules alerts.test.yml >/dev/null 2>&1) \
+    && fail "self-test: the unit tests passed with an error rate counting the clients' failed streams"
 sed 's/vkserve_degraded == 1/vkserve_degradd == 1/' "$rules" >"$work/broken/alerts.yml"
 mon series "$work/broken/alerts.yml" "$dashboard" "$work/scrape.txt" "$catalog" 2>/dev/null \
     && fail "self-test: an unknown metric name passed the series check"
-say "self-test: a broken rule, a moved threshold and an unknown metric are each caught"
+say "self-test: a broken rule, a moved threshold, a blind or overeager error rate and an unknown metric are caught"
 say "passed"
