@@ -135,6 +135,23 @@ public final class ServerMetrics: Sendable {
         Metrics.Gauge(label: MetricCatalog.queueLimit, factory: factory).record(queueLimit)
         Metrics.Gauge(label: MetricCatalog.slotsPerWorker, factory: factory).record(slotsPerWorker)
         Metrics.Gauge(label: MetricCatalog.buildInfo, dimensions: [("version", version)], factory: factory).record(1)
+        // The failure series alerts take rate() of exist from the start at 0: a counter born at 1 hides its
+        // first event from rate().
+        streamErrors.withLock { byCode in
+            for code in ["worker_failed", "deadline_exceeded"] where byCode[code] == nil {
+                byCode[code] = Metrics.Counter(label: MetricCatalog.streamErrors, dimensions: [("code", code)],
+                                               factory: factory)
+            }
+        }
+        requests.withLock { byEndpoint in
+            for endpoint in ["/v1/completions", "/v1/chat/completions"] {
+                for status in [500, 503, 504] where byEndpoint[endpoint]?[status] == nil {
+                    byEndpoint[endpoint, default: [:]][status] = Metrics.Counter(
+                        label: MetricCatalog.httpRequests,
+                        dimensions: [("endpoint", endpoint), ("status", String(status))], factory: factory)
+                }
+            }
+        }
     }
 
     /// Counts a request retried on another worker.
