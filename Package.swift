@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
@@ -103,10 +104,19 @@ let package = Package(
             name: "supervisorctl",
             dependencies: ["Supervisor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Load and soak tests against a running vkserved, and their reports; restarts through the control socket.
+        .target(
+            name: "Bench",
+            dependencies: [
+                "Supervisor",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .executableTarget(
             name: "vkserve",
             dependencies: [
-                "GGUF", "Tokenizer", "Engine", "CPUBackend", "VulkanBackend", "WorkerProtocol",
+                "GGUF", "Tokenizer", "Engine", "CPUBackend", "VulkanBackend", "WorkerProtocol", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -127,6 +137,11 @@ let package = Package(
         .testTarget(
             name: "SupervisorTests",
             dependencies: ["Supervisor", "WorkerProtocol", "vkserved", "supervisorctl", "vkserve-worker", "vkserve"]
+        ),
+        // Unit tests of the bench's parts; `vkserve bench` run as a user would, against a real vkserved.
+        .testTarget(
+            name: "BenchTests",
+            dependencies: ["Bench", "Supervisor", "vkserve", "vkserved", "vkserve-worker"]
         ),
     ]
 )

@@ -4,10 +4,14 @@ import Engine
 import Foundation
 import VulkanBackend
 
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print vkserve's figures beside a reference.",
-        subcommands: [BenchSingleCommand.self, BenchEngineCommand.self])
+        commandName: "bench",
+        abstract: "Benchmarks: engine speed beside a reference, and load, soak and reports against a running vkserved.",
+        subcommands: [
+            BenchSingleCommand.self, BenchEngineCommand.self, BenchLoadCommand.self, BenchSoakCommand.self,
+            BenchReportCommand.self,
+        ])
 }
 
 /// llama.cpp (commit 0c1e57098) on a 2-core machine of this kind, from the project's issues: its CPU

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct VkserveCommand: ParsableCommand {
+struct VkserveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vkserve",
         abstract: "Run and inspect GGUF language models with vkserve's engine.",
