@@ -31,10 +31,17 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
 /// Picks tokens from logits for one sequence: repetition penalty, then top-k, top-p, min-p and
 /// temperature, then a draw; or the arg-max when greedy.
+///
+/// Runs once per token per sequence on the compute thread, so it never sorts the vocabulary: weights come
+/// from one pass, a plain temperature draw walks them in index order, and only a top-p nucleus is sorted,
+/// found among the few tokens above a probability threshold.
 public struct Sampler: Sendable {
     public let parameters: SamplingParameters
     private var rng: SeededGenerator
     private var recent: [Int32] = []
+    /// Penalised logits (only with a repetition penalty) and unnormalised probabilities, reused per call.
+    private var penalized: [Float] = []
+    private var weights: [Float] = []
 
     public init(_ parameters: SamplingParameters) {
         self.parameters = parameters
@@ -49,59 +56,107 @@ public struct Sampler: Sendable {
     }
 
     public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
+        guard parameters.repetitionPenalty != 1, !recent.isEmpty else { return sample(unpenalized: logits) }
+        if penalized.count != logits.count { penalized = [Float](repeating: 0, count: logits.count) }
+        _ = penalized.withUnsafeMutableBufferPointer { $0.initialize(from: logits) }
+        let penalty = parameters.repetitionPenalty
+        for t in Set(recent) where Int(t) < logits.count && t >= 0 {
+            let l = penalized[Int(t)]
+            penalized[Int(t)] = l > 0 ? l / penalty : l * penalty
+        }
+        let copy = penalized
+        return copy.withUnsafeBufferPointer { sample(unpenalized: $0) }
+    }
+
+    private mutating func sample(unpenalized logits: UnsafeBufferPointer<Float>) -> Int32 {
         let p = parameters
-        var penalized: [Int: Float] = [:]
-        if p.repetitionPenalty != 1 {
-            for t in Set(recent) where Int(t) < logits.count {
-                let l = logits[Int(t)]
-                penalized[Int(t)] = l > 0 ? l / p.repetitionPenalty : l * p.repetitionPenalty
-            }
-        }
-        @inline(__always) func logit(_ i: Int) -> Float { penalized[i] ?? logits[i] }
-
-        if p.isGreedy {
-            var best = 0
-            var bestValue = -Float.infinity
-            for i in 0 ..< logits.count {
-                let v = logit(i)
-                if v > bestValue { bestValue = v; best = i }
-            }
-            return Int32(best)
-        }
-
-        // Candidates: the top-k by logit (or, without top-k, every token not negligibly unlikely).
+        let n = logits.count
+        guard n > 0 else { return 0 }
+        var best = 0
         var maxLogit = -Float.infinity
-        for i in 0 ..< logits.count { maxLogit = max(maxLogit, logit(i)) }
-        var candidates: [(id: Int, logit: Float)] = []
-        if p.topK > 0 && p.topK < logits.count {
-            candidates = Self.topK(count: logits.count, k: p.topK, logit)
-        } else {
-            // exp(-40) relative to the best is below any top-p or min-p that matters
-            let floor = maxLogit - 40 * max(p.temperature, 1e-3)
-            for i in 0 ..< logits.count where logit(i) >= floor { candidates.append((i, logit(i))) }
-            candidates.sort { $0.logit > $1.logit }
+        for i in 0 ..< n where logits[i] > maxLogit {
+            maxLogit = logits[i]
+            best = i
         }
-        // Softmax at the temperature, in descending order.
-        var probs = candidates.map { Double(($0.logit - maxLogit) / p.temperature) }
-        var sum = 0.0
-        for i in probs.indices { probs[i] = exp(probs[i]); sum += probs[i] }
-        for i in probs.indices { probs[i] /= sum }
-        var keep = probs.count
-        if p.topP < 1 {
-            var acc = 0.0
-            for i in 0 ..< probs.count {
-                acc += probs[i]
-                if acc >= Double(p.topP) { keep = i + 1; break }
+        if p.isGreedy || !maxLogit.isFinite { return Int32(best) }
+
+        if p.topK > 0 && p.topK < n {
+            let candidates = Self.topK(count: n, k: p.topK) { logits[$0] }
+            return drawSorted(candidates.map { (id: $0.id, weight: expf(($0.logit - maxLogit) / p.temperature)) })
+        }
+        // Unnormalised probabilities; a token 30 temperatures below the best weighs < 1e-13 and is left at 0.
+        if weights.count != n { weights = [Float](repeating: 0, count: n) }
+        let invT = 1 / p.temperature
+        let floor = maxLogit - 30 * p.temperature
+        var total: Double = 0
+        weights.withUnsafeMutableBufferPointer { w in
+            for i in 0 ..< n {
+                let l = logits[i]
+                let v: Float = l >= floor ? expf((l - maxLogit) * invT) : 0
+                w[i] = v
+                total += Double(v)
             }
         }
-        if p.minP > 0, let top = probs.first {
-            let cut = top * Double(p.minP)
-            keep = min(keep, max(1, probs.prefix(keep).firstIndex(where: { $0 < cut }) ?? keep))
+        if p.topP >= 1 {
+            // min-p keeps tokens at least minP as likely as the best (whose weight is 1).
+            let cut = p.minP
+            return weights.withUnsafeBufferPointer { w in
+                var kept = total
+                if cut > 0 {
+                    kept = 0
+                    for i in 0 ..< n where w[i] >= cut { kept += Double(w[i]) }
+                }
+                var r = Double.random(in: 0 ..< 1, using: &rng) * kept
+                var last = best
+                for i in 0 ..< n where w[i] > 0 && w[i] >= cut {
+                    r -= Double(w[i])
+                    last = i
+                    if r < 0 { return Int32(i) }
+                }
+                return Int32(last)
+            }
         }
-        let total = probs.prefix(keep).reduce(0, +)
+        // Top-p: the nucleus lies among the tokens above some weight; find a threshold whose tokens hold the
+        // mass, then sort only those.
+        let target = Double(p.topP) * total
+        var candidates: [(id: Int, weight: Float)] = []
+        for threshold: Float in [1e-2, 1e-4, 1e-7, 0] {
+            candidates.removeAll(keepingCapacity: true)
+            var mass: Double = 0
+            weights.withUnsafeBufferPointer { w in
+                for i in 0 ..< n where w[i] > threshold || (threshold == 0 && w[i] > 0) {
+                    candidates.append((i, w[i]))
+                    mass += Double(w[i])
+                }
+            }
+            if mass >= target { break }
+        }
+        candidates.sort { $0.weight > $1.weight || ($0.weight == $1.weight && $0.id < $1.id) }
+        var keep = candidates.count
+        var acc: Double = 0
+        for i in 0 ..< candidates.count {
+            acc += Double(candidates[i].weight)
+            if acc >= target {
+                keep = i + 1
+                break
+            }
+        }
+        return drawSorted(Array(candidates.prefix(keep)))
+    }
+
+    /// A draw among candidates sorted by descending weight, after min-p.
+    private mutating func drawSorted(_ candidates: [(id: Int, weight: Float)]) -> Int32 {
+        guard let top = candidates.first else { return 0 }
+        var keep = candidates.count
+        if parameters.minP > 0 {
+            let cut = top.weight * parameters.minP
+            keep = max(1, candidates.firstIndex(where: { $0.weight < cut }) ?? keep)
+        }
+        var total: Double = 0
+        for i in 0 ..< keep { total += Double(candidates[i].weight) }
         var r = Double.random(in: 0 ..< 1, using: &rng) * total
         for i in 0 ..< keep {
-            r -= probs[i]
+            r -= Double(candidates[i].weight)
             if r < 0 { return Int32(candidates[i].id) }
         }
         return Int32(candidates[keep - 1].id)

@@ -39,6 +39,8 @@ struct BenchLoadCommand: AsyncParsableCommand {
     @Option(help: "completions or chat.") var endpoint = "completions"
     @Option(help: "Model to name in requests (default: the server's).") var model: String?
     @Option(help: "Sampling temperature.") var temperature = 1.0
+    @Flag(help: "Generate every request through end-of-sequence to --max-tokens (ignore_eos), as bench engine does.")
+    var ignoreEos = false
     @Option(help: "Longest a request may take.") var timeout = "5m"
     @Option(help: "How often to sample the server's memory.") var sampleInterval = "2s"
     @Flag(help: "No progress output.") var quiet = false
@@ -67,6 +69,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
         c.baselineRequests = baselineRequests
         c.slo = slo
         c.temperature = temperature
+        c.ignoreEos = ignoreEos ? true : nil
         c.timeoutS = try BenchDuration.seconds(timeout, option: "--timeout")
         c.sampleIntervalS = try BenchDuration.seconds(sampleInterval, option: "--sample-interval")
         c.apiKeyGiven = resolvedAPIKey != nil

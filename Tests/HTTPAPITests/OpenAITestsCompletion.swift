@@ -162,6 +162,10 @@ struct OpenAITestsCompletion {
         #expect(g.ignoreEos == false)
         #expect(g.addSpecial == true)
         #expect(request.generateRequest(id: "r2", deadlineMs: nil).deadlineMs == nil)
+        // llama.cpp's benchmark extension.
+        let through = try F.completion(F.completionBody(#""ignore_eos":true"#))
+        #expect(through.generateRequest(id: "r3", deadlineMs: nil).ignoreEos == true)
+        #expect(throws: APIError.self) { try F.completion(F.completionBody(#""ignore_eos":"yes""#)) }
     }
 
     static let errors: [OpenAIErrorCase] = [

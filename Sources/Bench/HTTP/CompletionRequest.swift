@@ -15,11 +15,14 @@ public struct CompletionRequest: Sendable {
     public var temperature: Double
     public var seed: UInt64?
     public var model: String?
+    /// `ignore_eos`: generate through end-of-sequence up to `maxTokens` (benchmarks comparing equal work).
+    public var ignoreEos: Bool
 
     public init(
         endpoint: CompletionEndpoint, prompt: String, maxTokens: Int, temperature: Double, seed: UInt64?,
-        model: String?
+        model: String?, ignoreEos: Bool = false
     ) {
+        self.ignoreEos = ignoreEos
         self.endpoint = endpoint
         self.prompt = prompt
         self.maxTokens = maxTokens
@@ -36,6 +39,7 @@ public struct CompletionRequest: Sendable {
         ]
         if let seed { object["seed"] = Int64(bitPattern: seed & 0x7FFF_FFFF_FFFF_FFFF) }
         if let model { object["model"] = model }
+        if ignoreEos { object["ignore_eos"] = true }
         switch endpoint {
         case .completions: object["prompt"] = prompt
         case .chat: object["messages"] = [["role": "user", "content": prompt]]

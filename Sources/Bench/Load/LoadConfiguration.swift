@@ -29,6 +29,9 @@ public struct LoadConfiguration: Codable, Sendable {
     public var slo: String?
     public var out: String
     public var temperature = 1.0
+    /// Ask the server to generate through end-of-sequence (`ignore_eos`), so every request yields max_tokens
+    /// tokens; optional so summaries written before it existed still read.
+    public var ignoreEos: Bool?
     public var timeoutS = 300.0
     public var sampleIntervalS = 2.0
     public var apiKeyGiven = false
@@ -43,6 +46,7 @@ public struct LoadConfiguration: Codable, Sendable {
         case promptsFile = "prompts_file"
         case baselineRequests = "baseline_requests"
         case timeoutS = "timeout_s"
+        case ignoreEos = "ignore_eos"
         case sampleIntervalS = "sample_interval_s"
         case apiKeyGiven = "api_key_given"
     }

@@ -23,7 +23,8 @@ struct PhaseRunner: Sendable {
     func request(_ index: Int, phase: String) -> StreamingRequest {
         let spec = CompletionRequest(
             endpoint: config.endpoint, prompt: prompts.prompt(index, phase: phase), maxTokens: config.maxTokens,
-            temperature: config.temperature, seed: config.seed &+ UInt64(index), model: config.model)
+            temperature: config.temperature, seed: config.seed &+ UInt64(index), model: config.model,
+            ignoreEos: config.ignoreEos ?? false)
         return StreamingRequest(endpoint: endpoint, request: spec, timeoutSeconds: Int64(config.timeoutS.rounded(.up)))
     }
 

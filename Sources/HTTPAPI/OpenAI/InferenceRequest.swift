@@ -26,12 +26,14 @@ public struct InferenceRequest: Sendable, Equatable {
     public var stream: Bool
     /// `stream_options.include_usage`: end the stream with a usage-only chunk (only with ``stream``).
     public var includeUsage: Bool
+    /// `ignore_eos`: keep generating through end-of-sequence tokens until `maxTokens` or a stop string.
+    public var ignoreEos: Bool
 
     /// A request with every field given. (`echo`, `n` and the other parameters the server does not
     /// support have no field: ``OpenAIDecoder`` refuses all but their default values.)
     public init(
         kind: Kind, model: String, prompt: Prompt, sampling: Sampling, maxTokens: Int, stop: [String] = [],
-        stream: Bool = false, includeUsage: Bool = false
+        stream: Bool = false, includeUsage: Bool = false, ignoreEos: Bool = false
     ) {
         self.kind = kind
         self.model = model
@@ -41,13 +43,14 @@ public struct InferenceRequest: Sendable, Equatable {
         self.stop = stop
         self.stream = stream
         self.includeUsage = includeUsage
+        self.ignoreEos = ignoreEos
     }
 
     /// The worker's `generate` request for this, with request id `id` and deadline `deadlineMs` from receipt.
-    /// Text prompts get the model's special tokens (BOS) added; end-of-sequence is honoured.
+    /// Text prompts get the model's special tokens (BOS) added; end-of-sequence is honoured unless ``ignoreEos``.
     public func generateRequest(id: String, deadlineMs: Int?) -> GenerateRequest {
         GenerateRequest(
-            id: id, prompt: prompt, sampling: sampling, maxTokens: maxTokens, stop: stop, ignoreEos: false,
+            id: id, prompt: prompt, sampling: sampling, maxTokens: maxTokens, stop: stop, ignoreEos: ignoreEos,
             deadlineMs: deadlineMs, addSpecial: true)
     }
 }

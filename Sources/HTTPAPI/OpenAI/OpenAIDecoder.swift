@@ -12,7 +12,8 @@ import WorkerProtocol
 ///
 /// Sampling defaults are OpenAI's, not the worker's: temperature 1, top_p 1, and the llama.cpp extensions
 /// `top_k` (0, off), `min_p` (0, off) and `repeat_penalty` (1, off, over `repeat_last_n` 64 tokens; -1 means
-/// the whole context). Temperature 0 is greedy. A negative `seed` is taken by its bit pattern.
+/// the whole context). Temperature 0 is greedy. A negative `seed` is taken by its bit pattern. `ignore_eos`
+/// (llama.cpp's and vLLM's extension, for benchmarks) generates through end-of-sequence up to `max_tokens`.
 public enum OpenAIDecoder {
     /// Most stop strings a request may give, as OpenAI.
     public static let maxStopStrings = 4
@@ -143,7 +144,7 @@ public enum OpenAIDecoder {
         }
         return InferenceRequest(
             kind: kind, model: model, prompt: prompt, sampling: try sampling(fields), maxTokens: maxTokens, stop: stop,
-            stream: stream, includeUsage: includeUsage)
+            stream: stream, includeUsage: includeUsage, ignoreEos: try fields.bool("ignore_eos") ?? false)
     }
 
     /// `max_completion_tokens` (chat) or else `max_tokens`, or the default.
