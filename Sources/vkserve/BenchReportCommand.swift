@@ -17,12 +17,17 @@ struct BenchReportCommand: ParsableCommand {
     @Argument(help: "The --out folder of a bench load or soak run.") var dir: String
     @Argument(help: "A second run to compare with the first (before → after).") var dir2: String?
     @Option(help: "Where to write the report.") var out: String?
+    @Flag(help: "Judge a finished soak again from its samples under this vkserve's rules, then render it.")
+    var rejudge = false
+    @Option(help: "With --rejudge: requests a latency window must hold before its mean counts.")
+    var minWindowRequests: Int?
 
     func run() throws {
         do {
             if let dir2 {
                 print(try BenchReport.compare(dir, dir2, out: out))
             } else {
+                if rejudge { _ = try BenchReport.rejudgeSoak(dir, minWindowRequests: minWindowRequests) }
                 print(try BenchReport.render(dir, out: out))
                 print("report: \(out ?? dir)/report.md")
             }

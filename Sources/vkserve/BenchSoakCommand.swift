@@ -45,6 +45,8 @@ struct BenchSoakCommand: AsyncParsableCommand {
     @Option(help: "Largest VRAM or RSS growth that passes.") var maxMemoryGrowth = "100MB"
     @Option(help: "Largest variation of windowed mean latency that passes (a fraction or N%).")
     var maxLatencyVariation = "5%"
+    @Option(help: "Requests a latency window must hold before its mean counts (shorter windows are pooled).")
+    var minWindowRequests = 30
     @Flag(help: "No progress output.") var quiet = false
 
     var resolvedAPIKey: String? {
@@ -79,6 +81,8 @@ struct BenchSoakCommand: AsyncParsableCommand {
         c.restartTimeoutS = try BenchDuration.seconds(restartTimeout, option: "--restart-timeout")
         c.maxMemoryGrowthBytes = try Self.bytes(maxMemoryGrowth, option: "--max-memory-growth")
         c.maxLatencyVariation = try Self.fraction(maxLatencyVariation, option: "--max-latency-variation")
+        guard minWindowRequests >= 1 else { throw ValidationError("--min-window-requests must be at least 1") }
+        c.minWindowRequests = minWindowRequests
         c.apiKeyGiven = resolvedAPIKey != nil
         do {
             try c.validate()

@@ -74,6 +74,7 @@ struct ReportTests {
     func steady() {
         var config = SoakConfiguration(url: "http://x", out: "/tmp/x")
         config.restartEveryS = 0
+        config.minWindowRequests = 1
         var samples = [sample(0, rss: 100e6, itl: 50, warmup: true)]
         for i in 1...12 {
             samples.append(sample(Double(i), rss: 100e6 + Double(i % 2) * 1e6, itl: 20 + Double(i % 3) * 0.2))
@@ -95,6 +96,7 @@ struct ReportTests {
     func failures() {
         var config = SoakConfiguration(url: "http://x", out: "/tmp/x")
         config.restartEveryS = 0
+        config.minWindowRequests = 1
         var samples: [SoakSample] = []
         for i in 0...12 {
             let restart = i == 6
@@ -115,6 +117,31 @@ struct ReportTests {
         #expect(check(s, "no crashes or unexpected restarts")?.measured.contains("1 crash") == true)
         #expect(check(s, "no failed requests")?.status == "fail")
         #expect(s.verdict == "failed")
+    }
+
+    @Test("soak judgement: windows of a few requests are pooled before their means are compared")
+    func pooledWindows() {
+        var config = SoakConfiguration(url: "http://x", out: "/tmp/x")
+        config.restartEveryS = 0
+        // 60 windows of 2 requests whose means alternate 18 / 22 ms (10 % spread): sampling noise, no drift.
+        let samples = (0 ..< 60).map { i in
+            sample(Double(i), rss: 100e6, itl: i % 2 == 0 ? 18 : 22, requests: 2)
+        }
+        func judge(_ minimum: Int) -> SoakSummary {
+            config.minWindowRequests = minimum
+            return SoakJudge.summarize(config: config, startedAt: "", model: nil, samples: samples, restarts: [],
+                                       latency: nil, bursts: 60, lateBursts: 0)
+        }
+        #expect(check(judge(1), "latency variation across windows")?.status == "fail")
+        let pooled = judge(30)
+        #expect(check(pooled, "latency variation across windows")?.status == "pass")
+        #expect(pooled.latencyVariation?.windows == 4)
+        // Pooling does not hide a real shift: the second half 30 % slower fails.
+        let shifted = (0 ..< 60).map { i in sample(Double(i), rss: 100e6, itl: i < 30 ? 20 : 26, requests: 2) }
+        config.minWindowRequests = 30
+        let s = SoakJudge.summarize(config: config, startedAt: "", model: nil, samples: shifted, restarts: [],
+                                    latency: nil, bursts: 60, lateBursts: 0)
+        #expect(check(s, "latency variation across windows")?.status == "fail")
     }
 
     @Test("soak judgement: restarts must all happen and be clean")

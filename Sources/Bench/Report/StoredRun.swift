@@ -77,6 +77,27 @@ public enum BenchReport {
         throw BenchFailure("nothing to render in \(dir)")
     }
 
+    /// Judges a finished soak in `dir` again from its samples under today's rules (and, when given, another
+    /// `minWindowRequests`), keeping its latency histograms; rewrites summary.json. Returns the new verdict text.
+    public static func rejudgeSoak(_ dir: String, minWindowRequests: Int? = nil) throws -> String {
+        let run = try StoredRun(dir)
+        guard var stored = run.soak, run.kind == "soak" else {
+            throw BenchFailure("\(dir) is not a finished soak: only a soak's summary can be judged again")
+        }
+        if let minWindowRequests { stored.configuration.minWindowRequests = minWindowRequests }
+        var fresh = SoakJudge.summarize(
+            config: stored.configuration, startedAt: stored.startedAt, model: stored.model, samples: run.samples,
+            restarts: stored.restarts, latency: nil, bursts: stored.bursts, lateBursts: stored.lateBursts,
+            complete: stored.complete)
+        fresh.latency = stored.latency
+        fresh.histograms = stored.histograms
+        fresh.durationS = stored.durationS
+        fresh.protocolDurationS = stored.protocolDurationS
+        fresh.notes = stored.notes
+        try JSONFiles.write(fresh, to: (dir as NSString).appendingPathComponent("summary.json"))
+        return fresh.text
+    }
+
     /// Compares run `a` (before) with run `b` (after): a table of figures with deltas, better or worse, and
     /// overlaid charts, written into `out` (default: `b`/compare).
     public static func compare(_ a: String, _ b: String, out: String? = nil) throws -> String {

@@ -37,6 +37,10 @@ public struct SoakConfiguration: Codable, Sendable {
     /// Judgement limits.
     public var maxMemoryGrowthBytes = 100e6
     public var maxLatencyVariation = 0.05
+    /// Requests a latency window must hold before its mean is compared (sample windows are pooled until it
+    /// does); nil: `defaultMinWindowRequests`. Optional so summaries written before it existed still read.
+    public var minWindowRequests: Int?
+    public static let defaultMinWindowRequests = 30
     public var apiKeyGiven = false
 
     enum CodingKeys: String, CodingKey {
@@ -60,6 +64,7 @@ public struct SoakConfiguration: Codable, Sendable {
         case restartTimeoutS = "restart_timeout_s"
         case maxMemoryGrowthBytes = "max_memory_growth_bytes"
         case maxLatencyVariation = "max_latency_variation"
+        case minWindowRequests = "min_window_requests"
         case apiKeyGiven = "api_key_given"
     }
 

@@ -29,7 +29,22 @@ public enum SoakJudge {
         let workerRSS = drift { $0.resources.workerRSSBytes }
         let supervisorRSS = drift { $0.resources.supervisorRSSBytes }
         let counted = samples.filter { !$0.warmup && !$0.restartWindow && $0.itlMeanMs != nil && $0.requests > 0 }
-        let means = counted.compactMap(\.itlMeanMs)
+        // A window's mean is compared only once it holds enough requests: a compressed soak's sample windows
+        // last seconds and hold one to ten requests, whose mean varies by sampling alone (9 % seen at ×144).
+        // Consecutive windows are pooled, weighted by requests, until they hold `minWindowRequests`.
+        let minimum = max(1, config.minWindowRequests ?? SoakConfiguration.defaultMinWindowRequests)
+        var means: [Double] = []
+        var pooledMs = 0.0
+        var pooledRequests = 0
+        for sample in counted {
+            pooledMs += (sample.itlMeanMs ?? 0) * Double(sample.requests)
+            pooledRequests += sample.requests
+            if pooledRequests >= minimum {
+                means.append(pooledMs / Double(pooledRequests))
+                pooledMs = 0
+                pooledRequests = 0
+            }
+        }
         let variation =
             means.isEmpty
             ? nil
@@ -79,7 +94,8 @@ public enum SoakJudge {
                     measured: "\(Format.percent(v.coefficient, 2)) (windowed mean ITL \(Format.fixed(v.meanMs)) ± "
                         + "\(Format.fixed(v.stddevMs, 2)) ms over \(v.windows) windows)",
                     limit: "< \(Format.percent(config.maxLatencyVariation, 0))",
-                    detail: "left out: \(v.excludedWarmup) warm-up and \(v.excludedRestart) restart windows"))
+                    detail: "left out: \(v.excludedWarmup) warm-up and \(v.excludedRestart) restart windows; "
+                        + "windows pooled to at least \(minimum) requests each"))
         } else {
             checks.append(
                 SoakCheck(
