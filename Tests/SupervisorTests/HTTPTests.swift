@@ -166,13 +166,14 @@ extension EndToEnd {
             #expect(metrics.contains("vkserve_queue_rejected_total 1"), "\(metrics.prefix(2000))")
             #expect(try s.terminate() == 0)
 
-            // Deadlines: 504 before anything is sent, an error event once streaming.
+            // Deadlines: 504 before anything is sent, an error event once streaming (ignore_eos: an early end of
+            // sequence would finish the request inside the deadline).
             let t = try Supervised(workers: "vulkan = 0\ncpu = 1", limits: "request_timeout = \"1s\"\nmax_tokens = 4000")
             try t.waitAllRunning()
-            let slow = try t.http("/v1/completions", body: #"{"prompt":"Once upon a time","max_tokens":4000,"temperature":1}"#)
+            let slow = try t.http("/v1/completions", body: #"{"prompt":"Once upon a time","max_tokens":4000,"temperature":1,"ignore_eos":true}"#)
             #expect(slow.status == 504 && slow.body.contains("deadline_exceeded"), "\(slow)")
             let streamed = try t.http("/v1/completions",
-                                      body: #"{"prompt":"Once upon a time","max_tokens":4000,"stream":true}"#)
+                                      body: #"{"prompt":"Once upon a time","max_tokens":4000,"stream":true,"ignore_eos":true}"#)
             #expect(streamed.status == 200 && streamed.body.contains("deadline_exceeded")
                 && streamed.body.hasSuffix("data: [DONE]\n\n"), "\(streamed.body.suffix(500))")
             #expect(try t.terminate() == 0)
