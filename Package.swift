@@ -121,6 +121,8 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // Helpers shared by the end-to-end test targets (paths, polling, commands, free ports).
+        .target(name: "TestHarness", path: "Tests/TestHarness"),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "GGUF"]),
@@ -136,12 +138,14 @@ let package = Package(
         // Configuration parsing in process; the rest over real vkserved, worker and journald processes.
         .testTarget(
             name: "SupervisorTests",
-            dependencies: ["Supervisor", "WorkerProtocol", "vkserved", "supervisorctl", "vkserve-worker", "vkserve"]
+            dependencies: [
+                "Supervisor", "WorkerProtocol", "TestHarness", "vkserved", "supervisorctl", "vkserve-worker", "vkserve",
+            ]
         ),
         // Unit tests of the bench's parts; `vkserve bench` run as a user would, against a real vkserved.
         .testTarget(
             name: "BenchTests",
-            dependencies: ["Bench", "Supervisor", "vkserve", "vkserved", "vkserve-worker"]
+            dependencies: ["Bench", "Supervisor", "TestHarness", "vkserve", "vkserved", "vkserve-worker"]
         ),
     ]
 )

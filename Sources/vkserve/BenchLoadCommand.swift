@@ -81,24 +81,15 @@ struct BenchLoadCommand: AsyncParsableCommand {
         return c
     }
 
-    var resolvedAPIKey: String? {
-        let key = apiKey ?? ProcessInfo.processInfo.environment["VKSERVE_API_KEY"]
-        return key?.isEmpty == false ? key : nil
-    }
+    var resolvedAPIKey: String? { BenchRun.apiKey(apiKey) }
 
     func validate() throws { _ = try configurationValue() }
 
     func run() async throws {
-        let summary: LoadSummary
-        do {
-            summary = try await LoadTest.run(try configurationValue(), apiKey: resolvedAPIKey, quiet: quiet)
-        } catch let failure as BenchFailure {
-            FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
-            throw ExitCode(BenchVerdict.runFailed.rawValue)
+        try await BenchRun.finish(reports: "\(out)/report.md, summary.json, requests.jsonl, samples.jsonl") {
+            let summary = try await LoadTest.run(try configurationValue(), apiKey: resolvedAPIKey, quiet: quiet)
+            return (summary.text, summary.exitCode)
         }
-        print(summary.text)
-        print("reports: \(out)/report.md, summary.json, requests.jsonl, samples.jsonl")
-        if summary.exitCode != .pass { throw ExitCode(summary.exitCode.rawValue) }
     }
 }
 

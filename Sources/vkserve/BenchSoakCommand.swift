@@ -49,10 +49,7 @@ struct BenchSoakCommand: AsyncParsableCommand {
     var minWindowRequests = 30
     @Flag(help: "No progress output.") var quiet = false
 
-    var resolvedAPIKey: String? {
-        let key = apiKey ?? ProcessInfo.processInfo.environment["VKSERVE_API_KEY"]
-        return key?.isEmpty == false ? key : nil
-    }
+    var resolvedAPIKey: String? { BenchRun.apiKey(apiKey) }
 
     func configurationValue() throws -> SoakConfiguration {
         var c = SoakConfiguration(url: url, out: out)
@@ -95,16 +92,10 @@ struct BenchSoakCommand: AsyncParsableCommand {
     func validate() throws { _ = try configurationValue() }
 
     func run() async throws {
-        let summary: SoakSummary
-        do {
-            summary = try await SoakTest.run(try configurationValue(), apiKey: resolvedAPIKey, quiet: quiet)
-        } catch let failure as BenchFailure {
-            FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
-            throw ExitCode(BenchVerdict.runFailed.rawValue)
+        try await BenchRun.finish(reports: "\(out)/report.md, summary.json, samples.jsonl, requests.jsonl") {
+            let summary = try await SoakTest.run(try configurationValue(), apiKey: resolvedAPIKey, quiet: quiet)
+            return (summary.text, summary.exitCode)
         }
-        print(summary.text)
-        print("reports: \(out)/report.md, summary.json, samples.jsonl, requests.jsonl")
-        if summary.exitCode != .pass { throw ExitCode(summary.exitCode.rawValue) }
     }
 
     /// `N` or `MIN..MAX`.

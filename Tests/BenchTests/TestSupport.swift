@@ -1,48 +1,5 @@
 import Foundation
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-enum Paths {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let smol = root.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
-    static let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    static func product(_ name: String) -> String { products.appendingPathComponent(name).path }
-}
-
-/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns the seconds it took.
-@discardableResult
-func waitUntil(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws -> Double {
-    let start = Date()
-    while true {
-        if try condition() { return Date().timeIntervalSince(start) }
-        if Date().timeIntervalSince(start) > timeout {
-            throw TestFailure("timed out after \(timeout) s waiting for \(what)")
-        }
-        usleep(50_000)
-    }
-}
-
-/// A TCP port on 127.0.0.1 nobody listens on right now.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
-        }
-    }
-    guard ok else { throw TestFailure("no free port") }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
+@_exported import TestHarness
 
 /// A temporary folder removed when the value goes away.
 final class TemporaryFolder {

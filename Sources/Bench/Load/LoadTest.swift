@@ -9,14 +9,7 @@ public enum LoadTest {
     ) async throws -> LoadSummary {
         try config.validate()
         let slo = try config.slo.map { try SLOExpression.parse($0) }
-        let prompts: PromptSource
-        if let file = config.promptsFile {
-            prompts = try PromptSource.file(file, seed: config.seed)
-        } else if let tokens = config.promptTokens {
-            prompts = PromptSource.synthetic(tokens: tokens, seed: config.seed)
-        } else {
-            prompts = PromptSource.builtIn(seed: config.seed)
-        }
+        let prompts = try PromptSource.choose(file: config.promptsFile, tokens: config.promptTokens, seed: config.seed)
         try JSONFiles.makeDirectory(config.out)
         let endpoint = try ServerEndpoint(
             url: config.url, apiKey: apiKey,

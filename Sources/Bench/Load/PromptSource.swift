@@ -33,6 +33,13 @@ public struct PromptSource: Sendable {
         self.seed = seed
     }
 
+    /// The prompts a run's options ask for: a file's, else synthesised to `tokens`, else the built-in set.
+    static func choose(file: String?, tokens: Int?, seed: UInt64) throws(BenchFailure) -> PromptSource {
+        if let file { return try PromptSource.file(file, seed: seed) }
+        if let tokens { return PromptSource.synthetic(tokens: tokens, seed: seed) }
+        return PromptSource.builtIn(seed: seed)
+    }
+
     /// Lines of a file: plain text (one prompt a line) or JSON lines with a `prompt` member.
     public static func file(_ path: String, seed: UInt64) throws(BenchFailure) -> PromptSource {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -201,12 +201,6 @@ enum CompareReport {
             xTitle: "time since start of the measured phase", yTitle: "output tokens/s",
             series: [series(a, "before: \(a.name)"), series(b, "after: \(b.name)")])
         chart.timeAxis = true
-        var svg = SVGDocument(width: 920, height: 320)
-        chart.draw(
-            in: &svg,
-            frame: PlotFrame(
-                x: 0, y: 0, width: 920, height: 320, title: chart.title,
-                xTitle: chart.xTitle, yTitle: chart.yTitle))
-        return svg
+        return chart.document()
     }
 }

@@ -67,13 +67,7 @@ public enum LoadReport {
             chart.markerLegend = "phase start"
         }
         chart.timeAxis = true
-        var svg = SVGDocument(width: 920, height: 320)
-        chart.draw(
-            in: &svg,
-            frame: PlotFrame(
-                x: 0, y: 0, width: 920, height: 320, title: chart.title,
-                xTitle: chart.xTitle, yTitle: chart.yTitle))
-        return svg
+        return chart.document()
     }
 
     /// Worker RSS, supervisor RSS and VRAM (MiB) over time, with restart markers; nil without samples.
@@ -102,13 +96,7 @@ public enum LoadReport {
         chart.markers = restarts
         chart.markerLegend = "restart"
         chart.timeAxis = true
-        var svg = SVGDocument(width: 920, height: 320)
-        chart.draw(
-            in: &svg,
-            frame: PlotFrame(
-                x: 0, y: 0, width: 920, height: 320, title: chart.title,
-                xTitle: chart.xTitle, yTitle: chart.yTitle))
-        return svg
+        return chart.document()
     }
 
     static func latencyRows(_ phase: PhaseSummary, label: String? = nil) -> [[String]] {

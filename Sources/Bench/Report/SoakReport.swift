@@ -82,7 +82,7 @@ public enum SoakReport {
             )
         }
         chart.timeAxis = true
-        return render(chart)
+        return chart.document()
     }
 
     static func throughputChart(_ samples: [SoakSample], markers: [LineChart.Marker], scale: Double) -> SVGDocument {
@@ -92,17 +92,7 @@ public enum SoakReport {
         chart.markers = markers
         chart.markerLegend = "restart"
         chart.timeAxis = true
-        return render(chart)
-    }
-
-    static func render(_ chart: LineChart) -> SVGDocument {
-        var svg = SVGDocument(width: 920, height: 320)
-        chart.draw(
-            in: &svg,
-            frame: PlotFrame(
-                x: 0, y: 0, width: 920, height: 320, title: chart.title,
-                xTitle: chart.xTitle, yTitle: chart.yTitle))
-        return svg
+        return chart.document()
     }
 
     /// Worker RSS (and VRAM) of two soaks over protocol time, for a comparison.
@@ -121,7 +111,7 @@ public enum SoakReport {
         guard !all.isEmpty else { return nil }
         var chart = LineChart(title: "Memory over the soaks", xTitle: "protocol time", yTitle: "MiB", series: all)
         chart.timeAxis = true
-        return render(chart)
+        return chart.document()
     }
 
     static func markdown(_ s: SoakSummary, _ samples: [SoakSample], distributions: [String], hasMemory: Bool) -> String

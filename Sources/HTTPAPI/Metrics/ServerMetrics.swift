@@ -1,6 +1,7 @@
 import Metrics
 import Prometheus
 import Supervisor
+import Synchronization
 
 /// The metrics `vkserved` exports on `/metrics`, in Prometheus text format.
 ///
@@ -45,10 +46,10 @@ public final class ServerMetrics: Sendable {
     private let promptTokens: Metrics.Counter
     private let retries: Metrics.Counter
     /// `vkserve_stream_errors_total` handlers by code.
-    private let streamErrors = MetricsLocked([String: Metrics.Counter]())
+    private let streamErrors = Mutex([String: Metrics.Counter]())
     /// `vkserve_http_requests_total` handlers by endpoint, then status.
-    private let requests = MetricsLocked([String: [Int: Metrics.Counter]]())
-    private let pool: MetricsLocked<PoolSeries>
+    private let requests = Mutex([String: [Int: Metrics.Counter]]())
+    private let pool: Mutex<PoolSeries>
 
     /// Creates the registry and every fixed series (at 0).
     public init() {
@@ -72,7 +73,7 @@ public final class ServerMetrics: Sendable {
         completionTokens = Metrics.Counter(label: MetricCatalog.tokensGenerated, factory: factory)
         promptTokens = Metrics.Counter(label: MetricCatalog.promptTokens, factory: factory)
         retries = Metrics.Counter(label: MetricCatalog.requestRetries, factory: factory)
-        pool = MetricsLocked(PoolSeries(factory: factory))
+        pool = Mutex(PoolSeries(factory: factory))
     }
 
     /// Makes `metrics`' registry the backend of the global `MetricsSystem`, so that swift-metrics
@@ -86,7 +87,12 @@ public final class ServerMetrics: Sendable {
 
     /// Counts one answered HTTP request.
     public func request(endpoint: String, status: Int) {
-        let counter = requests.withLock { byEndpoint in
+        requestCounter(endpoint: endpoint, status: status).increment()
+    }
+
+    /// The `vkserve_http_requests_total` series of `endpoint` and `status`, made (at 0) on first use.
+    private func requestCounter(endpoint: String, status: Int) -> Metrics.Counter {
+        requests.withLock { byEndpoint in
             if let counter = byEndpoint[endpoint]?[status] { return counter }
             let counter = Metrics.Counter(
                 label: MetricCatalog.httpRequests, dimensions: [("endpoint", endpoint), ("status", String(status))],
@@ -94,7 +100,6 @@ public final class ServerMetrics: Sendable {
             byEndpoint[endpoint, default: [:]][status] = counter
             return counter
         }
-        counter.increment()
     }
 
     /// Records the time from receiving a generation request to its first token.
@@ -120,13 +125,17 @@ public final class ServerMetrics: Sendable {
 
     /// Counts a streamed request that ended with an error event after its 200 had gone out.
     public func streamFailed(code: String) {
-        let counter = streamErrors.withLock { byCode in
+        streamErrorCounter(code: code).increment()
+    }
+
+    /// The `vkserve_stream_errors_total` series of `code`, made (at 0) on first use.
+    private func streamErrorCounter(code: String) -> Metrics.Counter {
+        streamErrors.withLock { byCode in
             if let counter = byCode[code] { return counter }
             let counter = Metrics.Counter(label: MetricCatalog.streamErrors, dimensions: [("code", code)], factory: factory)
             byCode[code] = counter
             return counter
         }
-        counter.increment()
     }
 
     /// The configuration figures alerts compare against (queue depth vs its limit, in-flight vs slots), and
@@ -137,20 +146,9 @@ public final class ServerMetrics: Sendable {
         Metrics.Gauge(label: MetricCatalog.buildInfo, dimensions: [("version", version)], factory: factory).record(1)
         // The failure series alerts take rate() of exist from the start at 0: a counter born at 1 hides its
         // first event from rate().
-        streamErrors.withLock { byCode in
-            for code in ["worker_failed", "deadline_exceeded"] where byCode[code] == nil {
-                byCode[code] = Metrics.Counter(label: MetricCatalog.streamErrors, dimensions: [("code", code)],
-                                               factory: factory)
-            }
-        }
-        requests.withLock { byEndpoint in
-            for endpoint in ["/v1/completions", "/v1/chat/completions"] {
-                for status in [500, 503, 504] where byEndpoint[endpoint]?[status] == nil {
-                    byEndpoint[endpoint, default: [:]][status] = Metrics.Counter(
-                        label: MetricCatalog.httpRequests,
-                        dimensions: [("endpoint", endpoint), ("status", String(status))], factory: factory)
-                }
-            }
+        for code in ["worker_failed", "deadline_exceeded"] { _ = streamErrorCounter(code: code) }
+        for endpoint in ["/v1/completions", "/v1/chat/completions"] {
+            for status in [500, 503, 504] { _ = requestCounter(endpoint: endpoint, status: status) }
         }
     }
 

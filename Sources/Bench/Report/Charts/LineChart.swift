@@ -48,6 +48,14 @@ public struct LineChart: Sendable {
         self.series = series
     }
 
+    /// The chart alone on a page of its own, 920 × 320, as the reports embed it.
+    public func document(width: Double = 920, height: Double = 320) -> SVGDocument {
+        var svg = SVGDocument(width: width, height: height)
+        draw(in: &svg, frame: PlotFrame(x: 0, y: 0, width: width, height: height, title: title, xTitle: xTitle,
+                                        yTitle: yTitle))
+        return svg
+    }
+
     public func draw(in svg: inout SVGDocument, frame: PlotFrame) {
         let xs = series.flatMap { $0.points.map(\.0) } + markers.map(\.x)
         let ys = series.flatMap { $0.points.map(\.1) } + references.map(\.y) + (band.map { [$0.low, $0.high] } ?? [])

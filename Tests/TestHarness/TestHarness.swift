@@ -1,0 +1,73 @@
+// Helpers the end-to-end test targets share: paths to the repository and the built products, polling,
+// running a command, a free port. A library target of its own, so each test target does not carry a copy.
+import Foundation
+
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public enum Paths {
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    public static let smol = root.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+    public static let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    public static func product(_ name: String) -> String { products.appendingPathComponent(name).path }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns the seconds it took.
+@discardableResult
+public func waitUntil(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws -> Double {
+    let start = Date()
+    while true {
+        if try condition() { return Date().timeIntervalSince(start) }
+        if Date().timeIntervalSince(start) > timeout { throw TestFailure("timed out after \(timeout) s waiting for \(what)") }
+        usleep(50_000)
+    }
+}
+
+/// Runs a command to completion: exit status, stdout, stderr.
+@discardableResult
+public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil)
+    throws -> (status: Int32, out: String, err: String)
+{
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    if let environment { p.environment = environment }
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+/// Whether a process exists and is not a zombie.
+public func isAlive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+    guard let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(close, offsetBy: 2)]
+    return state != "Z" && state != "X"
+}
+
+/// A TCP port on 127.0.0.1 nobody listens on right now.
+public func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+        }
+    }
+    guard ok else { throw TestFailure("no free port") }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
