@@ -30,3 +30,27 @@ int vk_peer_credentials(int fd, unsigned int *uid, unsigned int *gid, int *pid) 
     *pid = cred.pid;
     return 0;
 }
+
+#include <spawn.h>
+#include <sys/resource.h>
+
+int vk_spawn_close_from(void *actions, int lowest) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, lowest);
+#else
+    (void)actions; (void)lowest;
+    return ENOSYS;
+#endif
+}
+
+int vk_raise_nofile_limit(unsigned long long *before, unsigned long long *after) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    if (before) *before = (unsigned long long)limit.rlim_cur;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    }
+    if (after) *after = (unsigned long long)limit.rlim_cur;
+    return 0;
+}

@@ -62,7 +62,15 @@ public enum APIServer {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
-        return HTTPServer(socket: socket, responder: routes.buildResponder(), serverName: "vkserved", logger: logger) {
+        let connections = ConnectionLimits(config.limits, openFileLimit: OpenFileLimit.current)
+        if connections.maxConnections < config.limits.maxConnections {
+            let cap = connections.maxConnections, files = OpenFileLimit.current
+            logger.warning("limits.max_connections lowered to \(cap) to fit the open-file limit (\(files)); raise LimitNOFILE=",
+                           metadata: ["event": "connection_cap_lowered"])
+        }
+        return HTTPServer(socket: socket, responder: routes.buildResponder(), serverName: "vkserved",
+                          limits: connections, drainTimeout: config.restart.drainTimeout,
+                          onDrainTimeout: { router.abandonAll("the stop's drain_timeout ran out") }, logger: logger) {
             port in
             let place: String
             switch socket {

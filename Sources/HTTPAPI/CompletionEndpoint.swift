@@ -38,16 +38,28 @@ struct CompletionEndpoint: Sendable {
         } catch let failure as RouteFailure {
             throw failure.apiError(timeout: requestTimeout)
         }
-        var clock = TokenClock(metrics: metrics, arrived: arrived)
+        let clock = TokenClock(metrics: metrics, arrived: arrived)
+        let session = router.session(lease, replayable: !inference.stream)
         if inference.stream {
-            return streamed(lease, inference, id: id, clock: clock)
+            return try await streamed(session, inference, id: id, clock: clock)
         }
+        return try await whole(session, inference, id: id, clock: clock)
+    }
+
+    /// The whole answer in one JSON body. Nothing reaches the client before the end, so a request its worker
+    /// lost (crash, restart, drain, shutdown) starts over on another worker; a request that cannot finish is an
+    /// error (503/504), never a shorter answer.
+    private func whole(_ session: RouteSession, _ inference: InferenceRequest, id: String, clock: TokenClock)
+        async throws -> Response
+    {
+        var clock = clock
         var text = ""
         var done: Done?
         do {
-            try await router.follow(lease) { event in
+            while let event = try await session.next() {
                 switch event {
-                case .started: break
+                case .started(_, _, let attempt):
+                    if attempt > 0 { text = "" }
                 case .token(let t):
                     clock.token()
                     text += t.text
@@ -61,7 +73,7 @@ struct CompletionEndpoint: Sendable {
         }
         guard let done else { throw APIError.workerFailed("the request ended without an answer") }
         clock.finished(promptTokens: done.usage.promptTokens, completionTokens: done.usage.completionTokens)
-        let json = kind == .chat
+        let json = inference.kind == .chat
             ? ChatCompletionResponse(id: id, model: inference.model, content: text, finishReason: done.reason,
                                      usage: done.usage).json()
             : CompletionResponse(id: id, model: inference.model, text: text, finishReason: done.reason,
@@ -70,14 +82,26 @@ struct CompletionEndpoint: Sendable {
                         body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }
 
-    /// Server-sent events: a chunk per token, the finish chunk, the usage chunk when asked, `[DONE]`.
-    /// A failure after the first event ends the stream with an error event.
-    private func streamed(_ lease: RequestRouter.Lease, _ inference: InferenceRequest, id: String, clock: TokenClock)
-        -> Response
+    /// Server-sent events: a chunk per token, the finish chunk, the usage chunk when asked, `[DONE]`. The 200
+    /// and its headers wait for the first token (or the end), so a request that fails before it gets a real
+    /// status (400, 503, 504) that a client or load balancer can act on. A failure after it ends the stream
+    /// with an error event and no finish chunk.
+    private func streamed(_ session: RouteSession, _ inference: InferenceRequest, id: String, clock: TokenClock)
+        async throws -> Response
     {
+        var opening: [RequestRouter.Event] = []
+        do {
+            while let event = try await session.next() {
+                opening.append(event)
+                if case .started = event { continue }
+                break
+            }
+        } catch let failure as RouteFailure {
+            throw failure.apiError(timeout: requestTimeout)
+        }
+        let first = opening
         let created = OpenAIResponseID.now()
         let chat = inference.kind == .chat
-        let router = self.router
         let timeout = requestTimeout
         let logger = self.logger
         let metrics = self.metrics
@@ -91,40 +115,48 @@ struct CompletionEndpoint: Sendable {
                     : CompletionChunk(id: id, created: created, model: inference.model, body: .text(piece),
                                       includeUsage: inference.includeUsage).json()
             }
-            do {
-                try await router.follow(lease) { event in
-                    switch event {
-                    case .started:
-                        if chat && !started {
-                            try await send(ChatCompletionChunk(id: id, created: created, model: inference.model,
-                                                               body: .start, includeUsage: inference.includeUsage).json())
-                        }
-                        started = true
-                    case .token(let t):
-                        clock.token()
-                        if !t.text.isEmpty { try await send(text(t.text)) }
-                    case .done(let d):
-                        if !d.tail.isEmpty { try await send(text(d.tail)) }
+            func handle(_ event: RequestRouter.Event) async throws {
+                switch event {
+                case .started:
+                    if chat && !started {
+                        try await send(ChatCompletionChunk(id: id, created: created, model: inference.model,
+                                                           body: .start, includeUsage: inference.includeUsage).json())
+                    }
+                    started = true
+                case .token(let t):
+                    clock.token()
+                    if !t.text.isEmpty { try await send(text(t.text)) }
+                case .done(let d):
+                    if !d.tail.isEmpty { try await send(text(d.tail)) }
+                    try await send(chat
+                        ? ChatCompletionChunk(id: id, created: created, model: inference.model,
+                                              body: .finish(d.reason), includeUsage: inference.includeUsage).json()
+                        : CompletionChunk(id: id, created: created, model: inference.model,
+                                          body: .finish(d.reason), includeUsage: inference.includeUsage).json())
+                    if inference.includeUsage {
                         try await send(chat
                             ? ChatCompletionChunk(id: id, created: created, model: inference.model,
-                                                  body: .finish(d.reason), includeUsage: inference.includeUsage).json()
+                                                  body: .usage(d.usage), includeUsage: true).json()
                             : CompletionChunk(id: id, created: created, model: inference.model,
-                                              body: .finish(d.reason), includeUsage: inference.includeUsage).json())
-                        if inference.includeUsage {
-                            try await send(chat
-                                ? ChatCompletionChunk(id: id, created: created, model: inference.model,
-                                                      body: .usage(d.usage), includeUsage: true).json()
-                                : CompletionChunk(id: id, created: created, model: inference.model,
-                                                  body: .usage(d.usage), includeUsage: true).json())
-                        }
-                        clock.finished(promptTokens: d.usage.promptTokens, completionTokens: d.usage.completionTokens)
+                                              body: .usage(d.usage), includeUsage: true).json())
                     }
+                    clock.finished(promptTokens: d.usage.promptTokens, completionTokens: d.usage.completionTokens)
                 }
+            }
+            do {
+                for event in first { try await handle(event) }
+                while let event = try await session.next() { try await handle(event) }
             } catch let failure as RouteFailure {
                 logger.warning("a streamed request failed: \(failure)", metadata: ["event": "stream_failed", "request": "\(id)"])
                 let error = failure.apiError(timeout: timeout)
                 metrics.streamFailed(code: error.code ?? "error")
                 try await writer.write(ByteBuffer(bytes: ServerSentEvents.error(error)))
+                try await writer.finish(nil)
+                return
+            } catch {
+                // The client went away (a write failed) or the connection was cancelled: stop the work.
+                session.cancel()
+                throw error
             }
             try await writer.write(ByteBuffer(bytes: ServerSentEvents.done))
             try await writer.finish(nil)

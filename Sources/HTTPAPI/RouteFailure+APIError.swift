@@ -6,7 +6,7 @@ extension RouteFailure {
     func apiError(timeout: Duration) -> APIError {
         switch self {
         case .queueFull(let retryAfter): return .queueFull(retryAfter: retryAfter)
-        case .noWorker(let why): return .noWorkerReady(reason: why, retryAfter: 5)
+        case .noWorker(let why, let retryAfter): return .noWorkerReady(reason: why, retryAfter: retryAfter)
         case .deadline: return .deadlineExceeded(after: timeout)
         case .refused(let reply):
             switch reply.code {

@@ -22,6 +22,7 @@ public final class WorkerServer: Service, @unchecked Sendable {
     private let lock = NSLock()
     private var connection: FrameSocket?
     private var compute: ComputeLoop?
+    private var intake: PromptIntake?
     private var hello: WorkerHello
     private var listener: Int32 = -1
     /// A shutdown was asked for (possibly before the engine was loaded).
@@ -84,9 +85,12 @@ public final class WorkerServer: Service, @unchecked Sendable {
             $0.state = .ready
             $0.memory = ComputeLoop.figures(memory, backend: loaded.backend)
         }
+        let intake = PromptIntake(loop: loop, context: options.context) { self.send($0) }
+        defer { intake.finish() }
         lock.lock()
         hello.device = loaded.device
         compute = loop
+        self.intake = intake
         let pendingShutdown = stopped
         lock.unlock()
         if pendingShutdown { return }
@@ -231,8 +235,10 @@ public final class WorkerServer: Service, @unchecked Sendable {
         lock.lock()
         if connection === socket { connection = nil }
         let loop = compute
+        let intake = self.intake
         lock.unlock()
         socket.close()
+        intake?.dropQueued()
         loop?.post(.cancelAll)
         logger.info("supervisor disconnected")
     }
@@ -240,21 +246,19 @@ public final class WorkerServer: Service, @unchecked Sendable {
     private func handle(_ message: SupervisorMessage) {
         lock.lock()
         let loop = compute
+        let intake = self.intake
         lock.unlock()
         switch message {
         case .hello:
             break
         case .generate(let g):
-            guard let loop else {
+            guard let intake else {
                 send(.error(ErrorReply(id: g.id, code: .notReady, message: "the engine is still loading")))
                 return
             }
-            switch RequestTranslation.request(g, model: loop.generator.backend.model, context: options.context) {
-            case .accepted(let r): loop.post(.submit(r))
-            case .refused(let e): send(.error(e))
-            }
+            intake.post(.generate(g))
         case .cancel(let id):
-            loop?.post(.cancel(id))
+            if let intake { intake.post(.cancel(id)) } else { loop?.post(.cancel(id)) }
         case .health:
             send(.heartbeat(status.heartbeat()))
         case .stats:

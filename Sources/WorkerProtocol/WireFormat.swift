@@ -6,8 +6,10 @@ public enum WireFormat {
     /// The protocol version both sides send in their hello.
     public static let version = 1
 
-    /// The default largest payload a ``FrameDecoder`` accepts (4 MiB).
-    public static let maxFrameBytes = 4 << 20
+    /// The default largest payload a ``FrameDecoder`` accepts (128 MiB): a `generate` for the largest body the
+    /// HTTP API admits (16 MiB, `limits.max_body_bytes`), even if every byte of its prompt is JSON-escaped
+    /// six-fold.
+    public static let maxFrameBytes = 128 << 20
 
     /// Bytes of the length prefix in front of every payload.
     public static let headerBytes = 4

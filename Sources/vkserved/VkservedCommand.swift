@@ -70,6 +70,13 @@ struct VkservedCommand: AsyncParsableCommand {
         let activated = SocketActivation.listeningSockets()
         LoggingSetup.bootstrap(identifier: "vkserved", target: log, level: logLevel)
         let logger = Logger(label: "vkserved")
+        let files = OpenFileLimit.raise()
+        if let failure = files.failure {
+            logger.warning("cannot raise the open-file limit above \(files.before): \(failure)",
+                           metadata: ["event": "nofile_limit"])
+        } else if files.after > files.before {
+            logger.info("open-file limit raised from \(files.before) to \(files.after)", metadata: ["event": "nofile_limit"])
+        }
         let worker = settings.workerBinary ?? Self.besideThisExecutable("vkserve-worker")
         guard FileManager.default.isExecutableFile(atPath: worker) else {
             logger.critical("the worker executable \(worker) is missing or not executable (set worker_binary)")

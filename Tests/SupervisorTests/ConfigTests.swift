@@ -218,10 +218,29 @@ struct ConfigTests {
         let keyLines = SupervisorConfig().rendered().split(separator: "\n").map(String.init).filter {
             $0.wholeMatch(of: /(# )?[a-z_]+ = .+|\[[a-z]+\]/) != nil
         }
-        #expect(keyLines.count == 46)
+        #expect(keyLines.count == 50)
         for line in keyLines {
             #expect(fileLines.contains(line), "units/vkserve.toml lacks \(line)")
         }
+    }
+
+    @Test func connectionLimitsAndTheLinkCeiling() throws {
+        let defaults = SupervisorConfig().limits
+        #expect(defaults.maxConnections == 4096 && defaults.idleTimeout == .seconds(60)
+            && defaults.headerTimeout == .seconds(10) && defaults.bodyTimeout == .seconds(30))
+        let parsed = try SupervisorConfig.parse(
+            "[limits]\nmax_connections = 100\nidle_timeout = \"5s\"\nheader_timeout = \"2s\"\nbody_timeout = \"3s\"\n"
+                + "max_body_bytes = 16777216\n")
+        #expect(parsed.limits.maxConnections == 100 && parsed.limits.idleTimeout == .seconds(5)
+            && parsed.limits.headerTimeout == .seconds(2) && parsed.limits.bodyTimeout == .seconds(3)
+            && parsed.limits.maxBodyBytes == 16 << 20)
+        // A body the worker link could not carry is refused at start, not discovered by a client.
+        let tooLarge = Self.failure("[limits]\nmax_body_bytes = 16777217\n")
+        #expect(tooLarge?.key == "limits.max_body_bytes"
+            && tooLarge?.message.contains("the worker link carries a prompt of at most 16777216 bytes") == true,
+                "\(String(describing: tooLarge))")
+        #expect(Self.failure("[limits]\nmax_connections = 2\n")?.key == "limits.max_connections")
+        #expect(Self.failure("[limits]\nheader_timeout = \"0s\"\n")?.key == "limits.header_timeout")
     }
 
     @Test func otherTOMLForms() throws {

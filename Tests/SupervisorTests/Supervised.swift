@@ -22,7 +22,8 @@ final class Supervised {
     /// `launcher`, when given, is a command line that execs vkserved with its arguments appended (the test's
     /// port is then given as `port`).
     init(workers: String, restart: String = "", limits: String = "", extra: String = "", modelSlots: Int = 4,
-         every: String = "0s", jitter: String? = nil, stallTimeout: String = "2s", environment: [String: String] = [:], journald: Bool = false,
+         every: String = "0s", jitter: String? = nil, stallTimeout: String = "2s", heartbeatTimeout: String = "1500ms",
+         drainTimeout: String = "5s", environment: [String: String] = [:], journald: Bool = false,
          watchdogUsec: Int? = 1_000_000, port: Int? = nil, launcher: [String] = []) throws {
         dir = URL(fileURLWithPath: "/tmp/vks-\(getpid())-\(UInt32.random(in: 0 ... .max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -43,7 +44,7 @@ final class Supervised {
             \(workers)
             [health]
             heartbeat_interval = "200ms"
-            heartbeat_timeout = "1500ms"
+            heartbeat_timeout = "\(heartbeatTimeout)"
             stall_timeout = "\(stallTimeout)"
             start_timeout = "120s"
             [restart]
@@ -54,7 +55,7 @@ final class Supervised {
             fatal_after = 3
             fatal_retry = "1h"
             stable_after = "30s"
-            drain_timeout = "5s"
+            drain_timeout = "\(drainTimeout)"
             \(restart)
             [failover]
             probe_initial = "1s"

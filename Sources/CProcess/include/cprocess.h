@@ -12,4 +12,13 @@ int vk_peer_credentials(int fd, unsigned int *uid, unsigned int *gid, int *pid);
 /// errno (ERANGE: more than `capacity`).
 int vk_peer_groups(int fd, unsigned int *groups, int capacity);
 
+/// Adds "close every descriptor from `lowest` up" to a spawn's file actions (glibc 2.34+), so a child holds
+/// exactly the descriptors the other actions give it, whatever the parent forgot to mark close-on-exec.
+/// Returns 0 or an errno value (ENOSYS where the C library lacks it).
+int vk_spawn_close_from(void *actions, int lowest);
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit. Writes the soft limit before and after (either may be
+/// NULL). Returns 0 or -1 (errno).
+int vk_raise_nofile_limit(unsigned long long *before, unsigned long long *after);
+
 #endif

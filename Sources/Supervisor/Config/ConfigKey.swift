@@ -229,7 +229,18 @@ extension ConfigKey {
             ConfigKey("limits", "default_max_tokens", .int(\.limits.defaultMaxTokens),
                       "max_tokens of a request that does not say."),
             ConfigKey("limits", "max_body_bytes", .int(\.limits.maxBodyBytes),
-                      "Largest request body in bytes; a larger one is answered 413."),
+                      "Largest request body in bytes (at most 16777216); a larger one is answered 413."),
+            ConfigKey("limits", "max_connections", .int(\.limits.maxConnections),
+                      "Open HTTP connections at most (lowered to fit the open-file limit); one more is answered "
+                          + "503 and closed."),
+            ConfigKey("limits", "idle_timeout", .duration(\.limits.idleTimeout),
+                      "A keep-alive HTTP connection with no request for this long is closed."),
+            ConfigKey("limits", "header_timeout", .duration(\.limits.headerTimeout),
+                      "Longest time from a request's first byte to the end of its headers; then the connection "
+                          + "is closed."),
+            ConfigKey("limits", "body_timeout", .duration(\.limits.bodyTimeout),
+                      "Longest time to receive a request body once its headers are in; then the connection is "
+                          + "closed."),
 
             ConfigKey("api", "key", .optionalString(\.api.key),
                       "Bearer key required on every route but /health and /ready; unset = no key.",

@@ -119,7 +119,15 @@ struct ConfigRule {
                 return (1...max(maximum, 1)).contains(value)
                     ? nil : "must be between 1 and limits.max_tokens (\(maximum)), got \(value)"
             },
-            atLeast("limits.max_body_bytes", \.limits.maxBodyBytes, 1024),
+            ConfigRule("limits.max_body_bytes") { config in
+                let (value, ceiling) = (config.limits.maxBodyBytes, SupervisorConfig.Limits.maxBodyBytesCeiling)
+                return (1024...ceiling).contains(value) ? nil
+                    : "must be 1024...\(ceiling) (the worker link carries a prompt of at most \(ceiling) bytes), got \(value)"
+            },
+            range("limits.max_connections", \.limits.maxConnections, 16...1_048_576),
+            positive("limits.idle_timeout", \.limits.idleTimeout),
+            positive("limits.header_timeout", \.limits.headerTimeout),
+            positive("limits.body_timeout", \.limits.bodyTimeout),
             ConfigRule("api.key") { config in
                 config.api.key == "" ? "must not be empty (leave the key out for no key)" : nil
             },

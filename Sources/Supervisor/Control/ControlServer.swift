@@ -185,6 +185,7 @@ public final class ControlServer: Service, @unchecked Sendable {
                 return r
             case .refused(let e): return .failure("\(worker.name) refused: \(e.message)")
             case .workerLost(let why): return .failure("\(why) after \(tokens) tokens")
+            case .expired: return .failure("\(worker.name): the request ran past its deadline")
             }
         }
         return .failure("\(worker.name): the request ended without an answer")

@@ -70,7 +70,7 @@ public struct SupervisorDaemon: Sendable {
             let http = try frontEnd(pool, router) { _ in pool.listenerIsUp() }
             services.append(.init(service: http))
         }
-        services.append(.init(service: StoppingNotice(notifier: notifier, logger: logger)))
+        services.append(.init(service: StoppingNotice(notifier: notifier, drainTimeout: config.restart.drainTimeout, logger: logger)))
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         logger.notice("vkserved \(WorkerPool.version) starting", metadata: [

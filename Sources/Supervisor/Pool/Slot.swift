@@ -27,5 +27,11 @@ struct Slot {
     var degradedBy: String?
     var probes = 0
 
-    var state: SupervisedState { current?.snapshot.state ?? idleState }
+    var state: SupervisedState {
+        guard let current else { return idleState }
+        // An incarnation whose task has yet to run is starting, not stopped: a pool that shows `stopped` there
+        // for a moment would make the router give up on requests waiting for it.
+        let s = current.snapshot.state
+        return s == .stopped ? .starting : s
+    }
 }

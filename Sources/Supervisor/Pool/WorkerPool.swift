@@ -35,6 +35,7 @@ public final class WorkerPool: Service, @unchecked Sendable {
     private var published: PoolStatus
     private var lastLoopTurn = ContinuousClock.now
     private var instancesByName: [String: WorkerInstance] = [:]
+    private var changeObservers: [@Sendable () -> Void] = []
 
     // Owned by the event loop.
     private var config: SupervisorConfig
@@ -106,6 +107,12 @@ public final class WorkerPool: Service, @unchecked Sendable {
     }
 
     public func perform(_ command: PoolCommand) { inbox.yield(.command(command)) }
+
+    /// Runs `body` (on the pool's loop) whenever a worker's state changes: the router dispatches queued requests
+    /// the moment a worker becomes ready, rather than on its next tick.
+    public func onChange(_ body: @escaping @Sendable () -> Void) {
+        lock.withLock { changeObservers.append(body) }
+    }
 
     /// The HTTP listener is bound: READY=1 may go out once a worker is ready.
     public func listenerIsUp() { inbox.yield(.listening) }
@@ -190,6 +197,9 @@ public final class WorkerPool: Service, @unchecked Sendable {
                 slots[i].current?.stop(grace: config.restart.drainTimeout)
                 slots[i].next?.stop(grace: .zero)
             }
+            // Workers retiring after a make-before-break restart were given until their requests' deadlines:
+            // a shutdown gives them the drain like the others (a worker keeps the earlier of two deadlines).
+            for r in retiring { r.instance.stop(grace: config.restart.drainTimeout) }
         }
     }
 
@@ -229,7 +239,9 @@ public final class WorkerPool: Service, @unchecked Sendable {
             slots[i].current = next
             slots[i].next = nil
             retiring.append((slots[i].name, old))
-            old.stop(grace: config.restart.drainTimeout)
+            // The replacement already serves, so the old worker may finish every request it holds: each ends by
+            // its deadline (request_timeout), and the worker exits as soon as its last one does. Nothing is cut.
+            old.stop(grace: max(config.restart.drainTimeout, config.limits.requestTimeout))
             logger.notice("rolling restart: replacement ready, draining the old worker",
                           metadata: ["event": "rolling_switch", "worker": "\(slots[i].name)"])
         }
@@ -589,12 +601,15 @@ public final class WorkerPool: Service, @unchecked Sendable {
         }.joined(separator: "; ")
         let summary = statusLine(rows: rows, degradedReason: degraded.isEmpty ? nil : reason)
         lock.lock()
+        let changed = published.rows.map(\.state) != rows.map(\.state) || published.rows.map(\.pid) != rows.map(\.pid)
+        let observers = changed ? changeObservers : []
         published = PoolStatus(rows: rows, degraded: !degraded.isEmpty, degradedReason: degraded.isEmpty ? nil : reason,
                                summary: summary, pid: getpid(), version: Self.version, uptimeS: (now - started).seconds,
                                transitions: transitions, exits: exits)
         instancesByName = serving
         lastLoopTurn = now
         lock.unlock()
+        for observer in observers { observer() }
         if summary != lastStatusLine {
             lastStatusLine = summary
             notifier.notify(.status(summary))

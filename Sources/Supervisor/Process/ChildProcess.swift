@@ -1,3 +1,4 @@
+import CProcess
 import Foundation
 
 /// One child process in its own process group, with its stdout and stderr captured line by line.
@@ -17,7 +18,8 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Starts `executable` with `arguments` and exactly `environment`, in a new process group
-    /// whose id is its pid, stdin from /dev/null, default signal dispositions and an empty mask.
+    /// whose id is its pid, stdin from /dev/null, stdout and stderr to a pipe and no other descriptor,
+    /// default signal dispositions and an empty mask.
     /// `onLine` receives each line it writes to stdout or stderr; `onExit` its exit, once.
     static func spawn(
         executable: String, arguments: [String], environment: [String: String],
@@ -75,6 +77,14 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        // Nothing else crosses exec: NIO accepts HTTP connections without SOCK_CLOEXEC, and a worker holding a
+        // client's connection (or the listener) keeps it open after vkserved closes it.
+        let closing = withUnsafeMutablePointer(to: &actions) { vk_spawn_close_from($0, 3) }
+        if closing != 0 && closing != ENOSYS {
+            close(fds[0])
+            close(fds[1])
+            return .failure(SpawnError(executable: executable, errno: closing))
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -4,11 +4,14 @@ import ServiceLifecycle
 import WorkerProtocol
 
 /// Carries requests to workers: the least-loaded serving worker with a free slot, otherwise a
-/// bounded FIFO queue; deadlines; a retry on another worker when one dies (or drains) before
-/// the first token. Workers that are starting, draining or restarting hold requests in the
-/// queue rather than failing them; only a pool with nothing that can serve soon answers "no worker".
+/// bounded FIFO queue; deadlines the supervisor enforces itself; a retry on another worker (or the
+/// replacement) when a worker dies, drains or is stopped under a request whose output has not reached
+/// its client. A request cut after its client saw tokens fails; it is never passed off as a finished one.
+///
+/// No lock is held across I/O: a dispatch only queues a frame on the worker's writer (``LinkWriter``).
 public final class RequestRouter: Service, @unchecked Sendable {
-    /// A step of a routed request, in order: `started` (once per attempt), tokens, `done`.
+    /// A step of a routed request, in order: `started` (once per attempt), tokens, `done`. An attempt
+    /// after the first starts over: a caller that kept the earlier attempt's tokens drops them.
     public enum Event: Sendable {
         case started(worker: String, queueWait: Duration, attempt: Int)
         case token(TokenEvent)
@@ -18,13 +21,17 @@ public final class RequestRouter: Service, @unchecked Sendable {
     public struct Settings: Sendable {
         public var queue: Int
         public var slotsPerWorker: Int
-        /// Attempts after the first when a worker is lost before the first token.
+        /// Attempts after the first when a worker is lost (or stopped) under a request.
         public var maxRetries: Int
+        /// How long past a request's deadline the supervisor waits for the worker to end it before ending it
+        /// itself (the worker enforces the same deadline; this covers a frozen or overloaded worker).
+        public var deadlineGrace: Duration
 
-        public init(queue: Int, slotsPerWorker: Int, maxRetries: Int = 2) {
+        public init(queue: Int, slotsPerWorker: Int, maxRetries: Int = 2, deadlineGrace: Duration = .seconds(1)) {
             self.queue = queue
             self.slotsPerWorker = slotsPerWorker
             self.maxRetries = maxRetries
+            self.deadlineGrace = deadlineGrace
         }
     }
 
@@ -33,23 +40,34 @@ public final class RequestRouter: Service, @unchecked Sendable {
         let request: GenerateRequest
         let deadline: ContinuousClock.Instant
         let enqueued: ContinuousClock.Instant
+        /// A retry of a request cut under way: it waits for a replacement worker rather than failing fast.
+        let retry: Bool
         let continuation: CheckedContinuation<Dispatched, any Error>
     }
 
-    fileprivate struct Dispatched: @unchecked Sendable {
+    struct Dispatched: @unchecked Sendable {
         let worker: WorkerInstance
         let events: AsyncStream<RequestEvent>
     }
 
+    /// A request on a worker, watched for its deadline.
+    private struct Running {
+        let worker: WorkerInstance
+        let requestID: String
+        let deadline: ContinuousClock.Instant
+    }
+
     private let pool: WorkerPool
-    private let settings: Settings
-    private let observer: any RouterObserver
-    private let logger: Logger
-    private let clock = ContinuousClock()
+    let settings: Settings
+    let observer: any RouterObserver
+    let logger: Logger
+    let clock = ContinuousClock()
     private let lock = NSLock()
     private var queue: [Waiter] = []
     private var cancelledWaiters: Set<UInt64> = []
+    private var running: [UInt64: Running] = [:]
     private var nextID: UInt64 = 0
+    private var shuttingDown = false
     /// Mean request duration (exponentially weighted), for Retry-After.
     private var meanSeconds = 5.0
 
@@ -58,27 +76,43 @@ public final class RequestRouter: Service, @unchecked Sendable {
         self.settings = settings
         self.observer = observer ?? NoRouterObserver()
         self.logger = logger
+        pool.onChange { [weak self] in self?.pump() }
     }
 
     /// Requests waiting for a slot.
     public var queueDepth: Int { lock.withLock { queue.count } }
 
-    /// Expires queued requests past their deadline and dispatches queued ones as slots free up
-    /// or workers become ready.
+    /// Requests on workers.
+    public var runningCount: Int { lock.withLock { running.count } }
+
+    /// Expires queued and running requests past their deadline (and dispatches what a missed signal left).
     public func run() async throws {
         // The front end stops before the router (the service group's reverse order), so nothing
         // new arrives once this loop ends.
+        // Workers becoming ready and requests ending dispatch at once (signalled); this tick expires deadlines.
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .milliseconds(50))
+            try? await Task.sleep(for: .milliseconds(100))
             pump()
         }
-        // Shutting down: nothing queued will be served.
-        let waiting = lock.withLock {
+        abandonAll("the supervisor is shutting down")
+    }
+
+    /// Ends every queued and running request with a failure and takes no retries from now on: the front end's
+    /// stop drain ran out of time. A request ended this way is an error to its client (503 or an error
+    /// event), never a short answer.
+    public func abandonAll(_ why: String) {
+        let (waiting, cut) = lock.withLock {
+            shuttingDown = true
             let w = queue
             queue.removeAll()
-            return w
+            return (w, Array(running.values))
         }
-        for w in waiting { w.continuation.resume(throwing: RouteFailure.noWorker("the supervisor is shutting down")) }
+        for w in waiting { w.continuation.resume(throwing: RouteFailure.noWorker(why, retryAfter: 5)) }
+        for r in cut { r.worker.abandon(r.requestID, with: .workerLost(why)) }
+        if !cut.isEmpty || !waiting.isEmpty {
+            logger.warning("\(why): ended \(cut.count) running and \(waiting.count) queued requests",
+                           metadata: ["event": "requests_abandoned"])
+        }
     }
 
     /// A request admitted to a worker: the first attempt's worker and its events.
@@ -87,7 +121,7 @@ public final class RequestRouter: Service, @unchecked Sendable {
         public let deadline: ContinuousClock.Instant
         public let arrived: ContinuousClock.Instant
         public var worker: WorkerInstance { dispatched.worker }
-        fileprivate let dispatched: Dispatched
+        let dispatched: Dispatched
     }
 
     /// Routes `request` (its `id` unique among requests in flight) to a worker, waiting in the
@@ -95,76 +129,48 @@ public final class RequestRouter: Service, @unchecked Sendable {
     /// worker can serve soon or `deadline` passes first.
     public func admit(_ request: GenerateRequest, deadline: ContinuousClock.Instant) async throws -> Lease {
         let arrived = clock.now
-        let dispatched = try await acquire(request, deadline: deadline, front: false)
+        let dispatched = try await acquire(request, deadline: deadline, retry: false)
         return Lease(request: request, deadline: deadline, arrived: arrived, dispatched: dispatched)
     }
 
-    /// Follows an admitted request to its end, handing each event to `onEvent`: retried on
-    /// another worker when its worker goes away (or starts draining) before the first token. An
-    /// error thrown by `onEvent` (the client went away) cancels the request in its worker.
-    public func follow(_ lease: Lease, onEvent: (Event) async throws -> Void) async throws {
-        var dispatched = lease.dispatched
-        var attempt = 0
-        var tokens = 0
-        while true {
-            try await onEvent(.started(worker: dispatched.worker.name, queueWait: clock.now - lease.arrived,
-                                       attempt: attempt))
-            var retry = false
-            defer { pump() }
-            for await event in dispatched.events {
-                switch event {
-                case .token(let t):
-                    tokens += 1
-                    try await onEvent(.token(t))
-                case .done(let d):
-                    learn(duration: clock.now - lease.arrived)
-                    if d.reason == .deadline { throw RouteFailure.deadline(afterTokens: tokens) }
-                    try await onEvent(.done(d))
-                    return
-                case .refused(let e):
-                    // A worker that began draining or filled up between choice and arrival: try another.
-                    guard tokens == 0, [.draining, .overloaded, .notReady].contains(e.code), attempt < 8 else {
-                        throw RouteFailure.refused(e)
-                    }
-                    retry = true
-                case .workerLost(let why):
-                    guard tokens == 0, attempt < settings.maxRetries else {
-                        throw RouteFailure.workerLost(why, afterTokens: tokens)
-                    }
-                    logger.warning("retrying a request on another worker: \(why)",
-                                   metadata: ["event": "request_retry", "request": "\(lease.request.id)"])
-                    observer.retried()
-                    retry = true
-                }
-            }
-            if !retry { throw RouteFailure.workerLost("the worker's answer ended early", afterTokens: tokens) }
-            if clock.now >= lease.deadline { throw RouteFailure.deadline(afterTokens: tokens) }
-            attempt += 1
-            var again = lease.request
-            again.id = "\(lease.request.id)~\(attempt)"
-            dispatched = try await acquire(again, deadline: lease.deadline, front: true)
+    /// The admitted request's events, pulled one at a time (see ``RouteSession`` for the retry rules).
+    public func session(_ lease: Lease, replayable: Bool = false) -> RouteSession {
+        RouteSession(router: self, lease: lease, replayable: replayable)
+    }
+
+    /// Follows an admitted request to its end, handing each event to `onEvent` (see ``RouteSession``). An
+    /// error thrown by `onEvent` (the client went away), or the task's cancellation, cancels the request in
+    /// its worker.
+    public func follow(_ lease: Lease, replayable: Bool = false, onEvent: (Event) async throws -> Void) async throws {
+        let session = session(lease, replayable: replayable)
+        do {
+            while let event = try await session.next() { try await onEvent(event) }
+        } catch {
+            session.cancel()
+            throw error
         }
     }
 
     // MARK: admission
 
-    private func acquire(_ request: GenerateRequest, deadline: ContinuousClock.Instant, front: Bool) async throws
+    func acquire(_ request: GenerateRequest, deadline: ContinuousClock.Instant, retry: Bool) async throws
         -> Dispatched
     {
         let status = pool.status
-        guard Self.canServeSoon(status) else {
+        if let why = retry ? Self.cannotRecover(status) : Self.cannotServeSoon(status) {
             observer.queueRejected()
-            throw RouteFailure.noWorker(status.rows.isEmpty ? "no workers configured" : status.summary)
+            throw RouteFailure.noWorker(why, retryAfter: Self.retryAfter(status))
         }
         let admitted: Result<Dispatched?, RouteFailure>
         let id: UInt64
         (admitted, id) = lock.withLock {
+            if shuttingDown { return (.failure(.noWorker("the supervisor is shutting down", retryAfter: 5)), 0) }
             if queue.isEmpty, let d = dispatchLocked(request, deadline: deadline) { return (.success(d), 0) }
-            if !front && queue.count >= settings.queue {
+            if !retry && queue.count >= settings.queue {
                 let retryAfter = max(1, Int((Double(queue.count + 1) / Double(max(1, capacityLocked)) * meanSeconds)
                     .rounded(.up)))
-                return (.failure(status.readyCount == 0 ? RouteFailure.noWorker(status.summary)
-                    : RouteFailure.queueFull(retryAfter: retryAfter)), 0)
+                return (.failure(status.readyCount == 0 ? .noWorker(status.summary, retryAfter: Self.retryAfter(status))
+                    : .queueFull(retryAfter: retryAfter)), 0)
             }
             nextID += 1
             return (.success(nil), nextID)
@@ -185,8 +191,9 @@ public final class RequestRouter: Service, @unchecked Sendable {
                     continuation.resume(throwing: CancellationError())
                     return
                 }
-                let w = Waiter(id: id, request: request, deadline: deadline, enqueued: enqueued, continuation: continuation)
-                if front { queue.insert(w, at: 0) } else { queue.append(w) }
+                let w = Waiter(id: id, request: request, deadline: deadline, enqueued: enqueued, retry: retry,
+                               continuation: continuation)
+                if retry { queue.insert(w, at: 0) } else { queue.append(w) }
                 let depth = queue.count
                 lock.unlock()
                 observer.queueDepth(depth)
@@ -207,27 +214,47 @@ public final class RequestRouter: Service, @unchecked Sendable {
         return dispatched
     }
 
-    /// Dispatches queued requests while there is room, and fails those past their deadline.
-    private func pump() {
+    /// Dispatches queued requests while there is room; fails those past their deadline, and all of them
+    /// when no worker will come to serve them; ends running requests the worker let run past their deadline.
+    func pump() {
         let now = clock.now
+        let status = pool.status
+        let hopeless = Self.cannotRecover(status)
         var ready: [(Waiter, Dispatched)] = []
-        var expired: [Waiter] = []
+        var failed: [(Waiter, RouteFailure)] = []
+        var overdue: [Running] = []
         lock.lock()
-        expired = queue.filter { $0.deadline <= now }
-        queue.removeAll { $0.deadline <= now }
+        queue.removeAll { w in
+            if w.deadline <= now {
+                failed.append((w, w.retry ? .noWorker("no worker took over the request before its deadline",
+                                                      retryAfter: Self.retryAfter(status))
+                                          : .deadline(afterTokens: 0)))
+                return true
+            }
+            if let hopeless {
+                failed.append((w, .noWorker(hopeless, retryAfter: Self.retryAfter(status))))
+                return true
+            }
+            return false
+        }
         while let head = queue.first, let d = dispatchLocked(head.request, deadline: head.deadline) {
             queue.removeFirst()
             ready.append((head, d))
         }
+        for r in running.values where now > r.deadline + settings.deadlineGrace { overdue.append(r) }
         let depth = queue.count
         lock.unlock()
-        if !ready.isEmpty || !expired.isEmpty { observer.queueDepth(depth) }
-        for w in expired { w.continuation.resume(throwing: RouteFailure.deadline(afterTokens: 0)) }
+        if !ready.isEmpty || !failed.isEmpty { observer.queueDepth(depth) }
+        for (w, failure) in failed { w.continuation.resume(throwing: failure) }
         for (w, d) in ready { w.continuation.resume(returning: d) }
+        for r in overdue where r.worker.abandon(r.requestID, with: .expired) {
+            logger.warning("a request ran past its deadline on \(r.worker.name); ended it here",
+                           metadata: ["event": "deadline_enforced", "request": "\(r.requestID)"])
+        }
     }
 
     /// Sends the request to the least-loaded serving worker with a free slot, if any. Called with
-    /// the lock held, so two requests never take the same last slot.
+    /// the lock held, so two requests never take the same last slot; the send only queues a frame.
     private func dispatchLocked(_ request: GenerateRequest, deadline: ContinuousClock.Instant) -> Dispatched? {
         guard let worker = pool.servingInstances.first(where: { $0.snapshot.pending < settings.slotsPerWorker }) else {
             return nil
@@ -237,19 +264,55 @@ public final class RequestRouter: Service, @unchecked Sendable {
         return Dispatched(worker: worker, events: worker.generate(r))
     }
 
+    /// Watches request `id` on `worker` for its deadline until ``unwatch(_:)``.
+    func watch(_ worker: WorkerInstance, _ id: String, deadline: ContinuousClock.Instant) -> UInt64 {
+        lock.withLock {
+            nextID += 1
+            running[nextID] = Running(worker: worker, requestID: id, deadline: deadline)
+            return nextID
+        }
+    }
+
+    func unwatch(_ key: UInt64) {
+        lock.withLock { _ = running.removeValue(forKey: key) }
+        pump()
+    }
+
+    var isShuttingDown: Bool { lock.withLock { shuttingDown } }
+
     private var capacityLocked: Int { max(1, pool.status.rows.filter { $0.state.isRunning }.count) * settings.slotsPerWorker }
 
-    private func learn(duration: Duration) {
+    var retryAfterNoWorker: Int { Self.retryAfter(pool.status) }
+
+    func learn(duration: Duration) {
         lock.withLock { meanSeconds = 0.9 * meanSeconds + 0.1 * duration.seconds }
     }
 
-    /// Some worker is serving, or will be without an operator's help (starting, restarting, backing off).
-    static func canServeSoon(_ status: PoolStatus) -> Bool {
-        status.rows.contains { row in
+    /// Why a new request cannot be served soon, or nil when some worker is serving or on its way there
+    /// (starting, loading, or stopping/exited on the way to a restart). Draining, backing-off, fatal and stopped
+    /// workers are not: such a pool answers at once (503 with Retry-After) rather than holding requests.
+    static func cannotServeSoon(_ status: PoolStatus) -> String? {
+        if status.rows.isEmpty { return "no workers configured" }
+        let soon = status.rows.contains { row in
             switch row.state {
-            case .ready, .busy, .starting, .loading, .draining, .stopping, .exited, .backoff: return true
-            case .stopped, .fatal: return false
+            case .ready, .busy, .starting, .loading, .stopping, .exited: return true
+            case .draining, .backoff, .stopped, .fatal: return false
             }
         }
+        return soon ? nil : status.summary
+    }
+
+    /// Why a request already under way (queued, or cut and retrying) cannot expect a worker before its deadline:
+    /// only a pool whose every worker is fatal, stopped or drained by an operator.
+    static func cannotRecover(_ status: PoolStatus) -> String? {
+        if status.rows.isEmpty { return "no workers configured" }
+        let hope = status.rows.contains { ![.stopped, .fatal, .draining].contains($0.state) }
+        return hope ? nil : status.summary
+    }
+
+    /// Seconds until a worker may serve: the nearest restart of one backing off, else 5; 1...60.
+    static func retryAfter(_ status: PoolStatus) -> Int {
+        guard let next = status.rows.compactMap(\.retryInS).min() else { return 5 }
+        return min(60, max(1, Int(next.rounded(.up))))
     }
 }

@@ -23,6 +23,7 @@ public final class WorkerInstance: @unchecked Sendable {
     private let lock = NSLock()
     private var snapshotValue: WorkerSnapshot
     private var link: FrameSocket?
+    private var writer: LinkWriter?
     private var child: ChildProcess?
     private var requests: [String: AsyncStream<RequestEvent>.Continuation] = [:]
 
@@ -82,26 +83,48 @@ public final class WorkerInstance: @unchecked Sendable {
     /// SIGKILL to the process group now, recording why.
     public func kill(_ reason: ExitReason) { inbox.yield(.kill(reason)) }
 
-    /// Sends a request; the stream ends after its last event. Ending the stream early cancels it.
+    /// Sends a request; the stream ends after its last event. Ending the stream early cancels it. Never blocks:
+    /// the frame goes to the link's writer queue, and a full queue (a worker that stopped reading) is refused as
+    /// `overloaded`, as is a request too large for the link.
     public func generate(_ request: GenerateRequest) -> AsyncStream<RequestEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: RequestEvent.self)
-        lock.lock()
-        let socket = link
-        let state = snapshotValue.state
-        if socket != nil, state.isRunning { requests[request.id] = continuation }
-        lock.unlock()
-        guard let socket, state.isRunning else {
-            continuation.yield(.refused(ErrorReply(id: request.id, code: .overloaded, message: "\(name) is \(state.rawValue)")))
+        let frame = SupervisorMessage.generate(request).encoded()
+        func refuse(_ code: ErrorReply.Code, _ message: String) -> AsyncStream<RequestEvent> {
+            continuation.yield(.refused(ErrorReply(id: request.id, code: code, message: message)))
             continuation.finish()
             return stream
         }
+        guard frame.count - WireFormat.headerBytes <= WireFormat.maxFrameBytes else {
+            return refuse(.badRequest, "the request is \(frame.count) bytes on the worker link, which carries at most "
+                + "\(WireFormat.maxFrameBytes)")
+        }
+        lock.lock()
+        let writer = self.writer
+        let state = snapshotValue.state
+        if writer != nil, state.isRunning { requests[request.id] = continuation }
+        lock.unlock()
+        guard let writer, state.isRunning else { return refuse(.overloaded, "\(name) is \(state.rawValue)") }
         let id = request.id
         continuation.onTermination = { [weak self] termination in
             guard let self, case .cancelled = termination else { return }
-            if self.removeRequest(id) != nil { self.send(.cancel(id: id), on: socket) }
+            if self.removeRequest(id) != nil { self.send(.cancel(id: id)) }
         }
-        send(.generate(request), on: socket)
+        guard writer.enqueue(frame) else {
+            _ = removeRequest(id)
+            return refuse(.overloaded, "\(name) is not reading its socket (\(writer.backlogBytes) bytes waiting)")
+        }
         return stream
+    }
+
+    /// Ends request `id` here with `event` and cancels it in the worker, when it is still open: the supervisor's
+    /// own deadline, or a shutdown that cannot wait for it. Returns whether it was open.
+    @discardableResult
+    public func abandon(_ id: String, with event: RequestEvent) -> Bool {
+        guard let c = removeRequest(id) else { return false }
+        send(.cancel(id: id))
+        c.yield(event)
+        c.finish()
+        return true
     }
 
     // MARK: the event loop
@@ -173,14 +196,14 @@ public final class WorkerInstance: @unchecked Sendable {
         case .tick:
             return check(at: now)
         case .drain:
-            guard let socket = currentLink else { return nil }
-            send(.drain, on: socket)
+            guard currentLink != nil else { return nil }
+            send(.drain)
             setState(.draining)
         case .stop(let grace):
             stopRequested = true
-            stopDeadline = now + grace + .seconds(5)
-            if let socket = currentLink {
-                send(.shutdown(deadlineMs: Int(grace.milliseconds)), on: socket)
+            stopDeadline = min(stopDeadline ?? .now + .seconds(1 << 40), now + grace + .seconds(5))
+            if currentLink != nil {
+                send(.shutdown(deadlineMs: Int(grace.milliseconds)))
             } else {
                 child?.signalGroup(SIGTERM)
             }
@@ -293,8 +316,11 @@ public final class WorkerInstance: @unchecked Sendable {
         requests.removeAll()
         let socket = link
         link = nil
+        let writer = self.writer
+        self.writer = nil
         let readyAt = snapshotValue.readyAt
         lock.unlock()
+        writer?.finish()
         socket?.shutdown()
         for (_, c) in open {
             c.yield(.workerLost("\(name) ended: \(reason.rawValue)"))
@@ -350,12 +376,15 @@ public final class WorkerInstance: @unchecked Sendable {
         return requests.removeValue(forKey: id)
     }
 
-    private func send(_ message: SupervisorMessage, on socket: FrameSocket) {
-        do {
-            try socket.send(message.encoded())
-        } catch {
-            logger.warning("cannot write to the worker: \(error)", metadata: ["event": "link_error"])
-            socket.shutdown()
+    /// Queues `message` for the worker; never blocks. Dropped when there is no link (yet, or any more).
+    private func send(_ message: SupervisorMessage) {
+        lock.lock()
+        let writer = self.writer
+        lock.unlock()
+        guard let writer else { return }
+        if !writer.enqueue(message.encoded()) {
+            logger.warning("the worker's write queue is full; dropped a \(message.type) message",
+                           metadata: ["event": "link_backlog"])
         }
     }
 
@@ -376,10 +405,15 @@ public final class WorkerInstance: @unchecked Sendable {
                 if socket == nil { usleep(20_000) }
             }
             guard let socket else { return }
+            let logger = self.logger
+            let writer = LinkWriter(socket: socket, name: name) { error in
+                logger.warning("cannot write to the worker: \(error)", metadata: ["event": "link_error"])
+            }
             lock.lock()
             link = socket
+            self.writer = writer
             lock.unlock()
-            send(.hello(Hello(client: "vkserved")), on: socket)
+            send(.hello(Hello(client: "vkserved")))
             // No heartbeat has arrived yet: the heartbeat clock starts at the connection.
             update { $0.lastHeartbeatAt = $0.lastHeartbeatAt ?? ContinuousClock.now }
             while true {
@@ -391,6 +425,8 @@ public final class WorkerInstance: @unchecked Sendable {
                 case .failure(let error): logger.warning("bad frame from the worker: \(error)", metadata: ["event": "bad_frame"])
                 }
             }
+            writer.finish()
+            socket.shutdown()  // ends a write in progress, so the close does not wait on a frozen worker
             socket.close()
             inbox.yield(.linkClosed)
         }
