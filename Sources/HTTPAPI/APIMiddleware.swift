@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOHTTP1
 
 /// Bearer-key check (everything but /health and /ready), OpenAI-shaped errors for everything
 /// thrown below it, and the request counter by endpoint and status.
@@ -26,6 +27,11 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
                 response = try await next(request, context)
             } catch let error as APIError {
                 response = error.response()
+            } catch let error as HTTPParserError {
+                // A malformed body (bad chunk size, bad trailer): the HTTP channel answers 400 and closes the
+                // connection, which cannot be read further.
+                metrics.request(endpoint: endpoint, status: 400)
+                throw error
             } catch let error as HTTPError {
                 response = error.status == .notFound ? APIError.notFound(path: path).response()
                     : APIError(status: Int(error.status.code), type: "invalid_request_error", code: nil, param: nil,

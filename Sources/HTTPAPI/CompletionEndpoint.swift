@@ -19,6 +19,10 @@ struct CompletionEndpoint: Sendable {
     func handle(_ request: Request, kind: InferenceRequest.Kind) async throws -> Response {
         let arrived = ContinuousClock.now
         var request = request
+        // A declared length over the limit is refused before a byte of it is read.
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
+            throw APIError.bodyTooLarge(limit: maxBodyBytes)
+        }
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: maxBodyBytes)

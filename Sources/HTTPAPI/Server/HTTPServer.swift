@@ -143,7 +143,7 @@ struct HTTPServer<Responder: HTTPResponder>: Service where Responder.Context == 
     private static func refuse(_ connection: HTTP1Channel.Value) async {
         let body = ByteBuffer(string: #"{"error":{"message":"too many open connections; retry shortly","#
             + #""type":"service_unavailable_error","param":null,"code":"too_many_connections"}}"#)
-        try? await connection.executeThenClose { _, outbound in
+        try? await connection.executeThenClose { inbound, outbound in
             let head = HTTPResponse(status: .serviceUnavailable, headerFields: [
                 .retryAfter: "1", .connection: "close", .contentType: "application/json",
                 .contentLength: "\(body.readableBytes)",
@@ -151,6 +151,15 @@ struct HTTPServer<Responder: HTTPResponder>: Service where Responder.Context == 
             try await outbound.write(.head(head))
             try await outbound.write(.body(body))
             try await outbound.write(.end(nil))
+            outbound.finish()
+            // Read (and drop) what the client is still sending for up to a second: closing with unread input
+            // would send a reset that can overtake the 503.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { for try await _ in inbound {} }
+                group.addTask { try await Task.sleep(for: .seconds(1)) }
+                _ = try await group.next()
+                group.cancelAll()
+            }
         }
     }
 }
