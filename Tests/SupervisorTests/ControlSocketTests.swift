@@ -17,6 +17,9 @@ struct ControlSocketTests {
         #expect(TrustedDirectory.problem(mode: S_IFDIR | 0o777, owner: me, user: me)?.contains("by others") == true)
         #expect(TrustedDirectory.problem(mode: S_IFDIR | 0o775, owner: me, user: me)?.contains("its group") == true)
         #expect(TrustedDirectory.problem(mode: S_IFDIR | 0o755, owner: 4242, user: me)?.contains("uid 4242") == true)
+        // A bare file name's socket goes in the working directory, which is checked like any other.
+        #expect(ControlSocketFile.directory(of: "control.sock") == ".")
+        #expect(ControlSocketFile.directory(of: "/run/vkserve/control.sock") == "/run/vkserve")
     }
 
     @Test("prepare creates a missing directory 0755 and names path, mode and the fix when refusing")
@@ -27,7 +30,9 @@ struct ControlSocketTests {
         var st = stat()
         #expect(stat(made, &st) == 0 && st.st_mode & 0o7777 & ~0o755 == 0 && st.st_mode & 0o700 == 0o700)
         chmod(made, 0o777)
-        let error = #expect(throws: UnsafeDirectoryError.self) { try TrustedDirectory.prepare(made, key: "runtime_dir") }
+        let error = #expect(throws: UnsafeDirectoryError.self) {
+            try TrustedDirectory.prepare(made, key: "runtime_dir")
+        }
         #expect(error?.description.contains("runtime_dir \(made)") == true, "\(String(describing: error))")
         #expect(error?.description.contains("mode 0777") == true && error?.description.contains("chmod 0755") == true)
     }

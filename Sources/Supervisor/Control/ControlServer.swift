@@ -37,8 +37,7 @@ public final class ControlServer: Service, @unchecked Sendable {
             allowedGroup = getegid()
         }
         do {
-            try TrustedDirectory.prepare((path as NSString).deletingLastPathComponent,
-                                         key: "the control socket's directory")
+            try TrustedDirectory.prepare(ControlSocketFile.directory(of: path), key: "the control socket's directory")
         } catch {
             throw ControlServerError(.unsafeDirectory, description: error.description)
         }

@@ -19,7 +19,7 @@ struct ControlSocketFile: Sendable {
         var address = try Self.address(path)
         // Held while the path is probed, cleared and bound: two instances starting at once cannot both find
         // it stale and then remove each other's new socket. (flock on the directory; released by close.)
-        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directory = open(Self.directory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directory >= 0 { _ = flock(directory, LOCK_EX) }
         defer { if directory >= 0 { Glibc.close(directory) } }
 
@@ -63,6 +63,12 @@ struct ControlSocketFile: Sendable {
             throw error
         }
         return file
+    }
+
+    /// The directory the socket file goes in ("." for a bare file name).
+    static func directory(of path: String) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        return directory.isEmpty ? "." : directory
     }
 
     /// Stops listening (a thread blocked in accept wakes with an error) and removes the file if it is still
