@@ -24,7 +24,8 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
         let path = request.uri.path
         let endpoint = Self.endpoints.contains(path) ? path : (path.hasPrefix("/v1/models/") ? "/v1/models/{id}" : "other")
         let response: Response
-        if let credential, path != "/health", path != "/ready", !credential.admits(request.headers[.authorization]) {
+        if let credential, path != "/health", path != "/ready",
+           !credential.admits(request.headers[.authorization]) {
             response = APIError.unauthorized.response()
         } else {
             do {

@@ -136,7 +136,10 @@ struct OpenAITestsCompletion {
         let atLimit = String(repeating: "é", count: 128)  // 256 bytes, 128 characters
         #expect(try stop([atLimit]).get() == [atLimit])
 
-        guard case .failure(let many) = stop(sixteen + ["s16"]) else { Issue.record("17 stop strings accepted"); return }
+        guard case .failure(let many) = stop(sixteen + ["s16"]) else {
+            Issue.record("17 stop strings accepted")
+            return
+        }
         #expect(many.status == 400 && many.type == "invalid_request_error" && many.param == "stop")
         #expect(many.message == "stop may hold at most 16 strings, got 17")
 

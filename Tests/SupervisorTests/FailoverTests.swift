@@ -96,7 +96,9 @@ extension EndToEnd {
             // The probes fail the same way every time: after the degraded warning they are quiet (debug) ...
             try waitUntil("two failed probes", timeout: 60) { ((try? s.row("vulkan-0"))?.restarts ?? 0) >= 3 }
             let lines = s.log.split(separator: "\n")
-            let degradedAt = try #require(lines.firstIndex { $0.contains("degraded: cpu-fallback-0 (CPU) replaces vulkan-0") })
+            let degradedAt = try #require(lines.firstIndex {
+                $0.contains("degraded: cpu-fallback-0 (CPU) replaces vulkan-0")
+            })
             #expect(lines[degradedAt].split(separator: " ").dropFirst().first == "warning", "\(lines[degradedAt])")
             let probeLines = lines[(degradedAt + 1)...].filter { $0.contains("worker=vulkan-0") }
             #expect(probeLines.contains { $0.contains("event=probe_failed") })

@@ -46,7 +46,9 @@ private struct CapturingLogHandler: LogHandler {
     final class Sink: Sendable {
         private let stored = Mutex<[(level: Logger.Level, metadata: Logger.Metadata)]>([])
         var events: [(level: Logger.Level, metadata: Logger.Metadata)] { stored.withLock { $0 } }
-        func append(_ level: Logger.Level, _ metadata: Logger.Metadata) { stored.withLock { $0.append((level, metadata)) } }
+        func append(_ level: Logger.Level, _ metadata: Logger.Metadata) {
+            stored.withLock { $0.append((level, metadata)) }
+        }
     }
 
     let sink: Sink
