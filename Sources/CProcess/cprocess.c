@@ -8,6 +8,7 @@ int vk_set_parent_death_signal(int sig) {
 
 #include <sys/socket.h>
 #include <errno.h>
+#include <stddef.h>
 
 int vk_peer_groups(int fd, unsigned int *groups, int capacity) {
 #ifdef SO_PEERGROUPS
@@ -29,6 +30,10 @@ int vk_peer_credentials(int fd, unsigned int *uid, unsigned int *gid, int *pid) 
     *gid = cred.gid;
     *pid = cred.pid;
     return 0;
+}
+
+int vk_accept_cloexec(int fd) {
+    return accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 }
 
 #include <spawn.h>

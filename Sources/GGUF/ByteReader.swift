@@ -27,6 +27,26 @@ struct ByteReader {
         return v
     }
 
+    /// `n` consecutive little-endian integers, in an array of exactly `n` elements.
+    mutating func readIntegers<T: FixedWidthInteger>(_: T.Type, count n: Int, _ what: @autoclosure () -> String)
+        throws(GGUFError) -> [T]
+    {
+        let size = MemoryLayout<T>.size
+        guard n >= 0, n <= (count - offset) / size else {
+            throw GGUFError(.truncated, "\(fileName): truncated at byte \(offset) while reading \(n) elements of "
+                                + "\(what()) (needs \(n) × \(size) bytes, \(count - offset) left)")
+        }
+        let start = offset
+        let values = [T](unsafeUninitializedCapacity: n) { buffer, initialized in
+            for i in 0 ..< n {
+                buffer[i] = T(littleEndian: base.loadUnaligned(fromByteOffset: start + i * size, as: T.self))
+            }
+            initialized = n
+        }
+        offset += n * size
+        return values
+    }
+
     mutating func readFloat(_ what: @autoclosure () -> String) throws(GGUFError) -> Float {
         Float(bitPattern: try read(UInt32.self, what()))
     }

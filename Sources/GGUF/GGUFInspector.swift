@@ -115,6 +115,7 @@ public enum GGUFInspector {
         switch a {
         case .integers(let v, let t):
             return (v.prefix(n).map { t == "u64" && $0 < 0 ? .uint(UInt64(bitPattern: $0)) : .int($0) }, v.count)
+        case .narrowIntegers(let v): return (v.prefix(n).map { .int($0) }, v.count)
         case .floats(let v, _): return (v.prefix(n).map { .double($0) }, v.count)
         case .bools(let v): return (v.prefix(n).map { .bool($0) }, v.count)
         case .strings(let v): return (v.prefix(n).map { .string($0) }, v.count)
@@ -139,6 +140,7 @@ public enum GGUFInspector {
         let items: [String]
         switch a {
         case .integers(let v, let t): items = v.prefix(n).map { t == "u64" && $0 < 0 ? "\(UInt64(bitPattern: $0))" : "\($0)" }
+        case .narrowIntegers(let v): items = v.prefix(n).map { "\($0)" }
         case .floats(let v, let t): items = v.prefix(n).map { t == "f32" ? "\(Float($0))" : "\($0)" }
         case .bools(let v): items = v.prefix(n).map { $0 ? "true" : "false" }
         case .strings(let v): items = v.prefix(n).map { quoted($0, limit: 24) }

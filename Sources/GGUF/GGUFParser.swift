@@ -170,22 +170,18 @@ enum GGUFParser {
         }
         let n = try r.readCount("length of array '\(key)'", minBytesEach: width)
         switch elementType {
-        case 0, 1, 2, 3, 4, 5, 10, 11:
-            var out = [Int64]()
-            out.reserveCapacity(reserve(n))
-            for _ in 0 ..< n {
-                switch elementType {
-                case 0: out.append(Int64(try r.read(UInt8.self, "'\(key)'")))
-                case 1: out.append(Int64(try r.read(Int8.self, "'\(key)'")))
-                case 2: out.append(Int64(try r.read(UInt16.self, "'\(key)'")))
-                case 3: out.append(Int64(try r.read(Int16.self, "'\(key)'")))
-                case 4: out.append(Int64(try r.read(UInt32.self, "'\(key)'")))
-                case 5: out.append(Int64(try r.read(Int32.self, "'\(key)'")))
-                case 10: out.append(Int64(bitPattern: try r.read(UInt64.self, "'\(key)'")))
-                default: out.append(try r.read(Int64.self, "'\(key)'"))
-                }
-            }
-            return .integers(out, typeName: ["u8", "i8", "u16", "i16", "u32", "i32", "", "", "", "", "u64", "i64"][Int(elementType)])
+        // The count fits what is left of the file, so these allocate no more than the file holds.
+        case 0: return .narrowIntegers(.u8(try r.readIntegers(UInt8.self, count: n, "'\(key)'")))
+        case 1: return .narrowIntegers(.i8(try r.readIntegers(Int8.self, count: n, "'\(key)'")))
+        case 2: return .narrowIntegers(.u16(try r.readIntegers(UInt16.self, count: n, "'\(key)'")))
+        case 3: return .narrowIntegers(.i16(try r.readIntegers(Int16.self, count: n, "'\(key)'")))
+        case 4: return .narrowIntegers(.u32(try r.readIntegers(UInt32.self, count: n, "'\(key)'")))
+        case 5: return .narrowIntegers(.i32(try r.readIntegers(Int32.self, count: n, "'\(key)'")))
+        case 10:
+            // The reader keeps u64 as its bit pattern.
+            let values = try r.readIntegers(UInt64.self, count: n, "'\(key)'")
+            return .integers(values.map { Int64(bitPattern: $0) }, typeName: "u64")
+        case 11: return .integers(try r.readIntegers(Int64.self, count: n, "'\(key)'"), typeName: "i64")
         case 6, 12:
             var out = [Double]()
             out.reserveCapacity(reserve(n))

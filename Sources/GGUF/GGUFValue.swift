@@ -74,9 +74,15 @@ public enum GGUFValue: Sendable, Equatable {
     }
 }
 
-/// A metadata array. Large arrays (vocabularies of 256k entries) are kept typed, not boxed per element.
+/// A metadata array. Large arrays (vocabularies of 256k entries) are kept typed, not boxed per element;
+/// integer arrays read from a file keep the file's element width (`narrowIntegers`), so no array costs much
+/// more memory than the bytes it came from.
 public enum GGUFArray: Sendable, Equatable {
+    /// Integers of any element type given as `Int64` (u64 as its bit pattern); what a file's u64 and i64 arrays
+    /// read as, and what code building metadata may use for any width (the writer checks the range).
     case integers([Int64], typeName: String)
+    /// u8 to i32 integers at their own width, as read from a file.
+    case narrowIntegers(GGUFIntegerArray)
     case floats([Double], typeName: String)
     case bools([Bool])
     case strings([String])
@@ -85,6 +91,7 @@ public enum GGUFArray: Sendable, Equatable {
     public var count: Int {
         switch self {
         case .integers(let v, _): return v.count
+        case .narrowIntegers(let v): return v.count
         case .floats(let v, _): return v.count
         case .bools(let v): return v.count
         case .strings(let v): return v.count
@@ -95,6 +102,7 @@ public enum GGUFArray: Sendable, Equatable {
     public var elementTypeName: String {
         switch self {
         case .integers(_, let t), .floats(_, let t): return t
+        case .narrowIntegers(let v): return v.typeName
         case .bools: return "bool"
         case .strings: return "string"
         case .arrays: return "array"
@@ -106,16 +114,37 @@ public enum GGUFArray: Sendable, Equatable {
         return nil
     }
 
+    /// The elements of an integer array of any width, widened (u64 as its bit pattern).
     public var integers: [Int64]? {
-        if case .integers(let v, _) = self { return v }
-        return nil
+        switch self {
+        case .integers(let v, _): return v
+        case .narrowIntegers(let v): return v.widened
+        default: return nil
+        }
     }
 
     public var floats: [Double]? {
         switch self {
         case .floats(let v, _): return v
         case .integers(let v, _): return v.map(Double.init)
+        case .narrowIntegers(let v): return v.widened.map(Double.init)
         default: return nil
+        }
+    }
+
+    /// Equal when the element types and the elements are: an integer array compares by value whether it is held
+    /// widened or narrow, so metadata built with `integers` equals what a file read back holds.
+    public static func == (a: GGUFArray, b: GGUFArray) -> Bool {
+        switch (a, b) {
+        case (.narrowIntegers(let x), .narrowIntegers(let y)): return x == y
+        case (.integers(let x, let s), .integers(let y, let t)): return s == t && x == y
+        case (.integers, .narrowIntegers), (.narrowIntegers, .integers):
+            return a.elementTypeName == b.elementTypeName && a.integers == b.integers
+        case (.floats(let x, let s), .floats(let y, let t)): return s == t && x == y
+        case (.bools(let x), .bools(let y)): return x == y
+        case (.strings(let x), .strings(let y)): return x == y
+        case (.arrays(let x), .arrays(let y)): return x == y
+        default: return false
         }
     }
 }

@@ -260,6 +260,17 @@ private struct ByteSink {
                 default: int(v)
                 }
             }
+        case .narrowIntegers(let values):
+            u32(values.typeCode)
+            u64(UInt64(values.count))
+            switch values {
+            case .u8(let v): bytes.append(contentsOf: v)
+            case .i8(let v): for x in v { int(x) }
+            case .u16(let v): for x in v { int(x) }
+            case .i16(let v): for x in v { int(x) }
+            case .u32(let v): for x in v { int(x) }
+            case .i32(let v): for x in v { int(x) }
+            }
         case .floats(let values, let typeName):
             guard typeName == "f32" || typeName == "f64" else {
                 throw GGUFError(.malformed, "GGUFWriter: array '\(key)' has unknown float element type '\(typeName)'")

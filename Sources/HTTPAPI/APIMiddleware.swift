@@ -6,8 +6,14 @@ import NIOHTTP1
 /// Bearer-key check (everything but /health and /ready), OpenAI-shaped errors for everything
 /// thrown below it, and the request counter by endpoint and status.
 struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
-    let key: String?
+    /// The expected Authorization header; nil: no key is configured and every request is admitted.
+    let credential: BearerCredential?
     let metrics: ServerMetrics
+
+    init(key: String?, metrics: ServerMetrics) {
+        credential = key.map(BearerCredential.init(key:))
+        self.metrics = metrics
+    }
 
     static var endpoints: Set<String> {
         ["/v1/completions", "/v1/chat/completions", "/v1/models", "/health", "/ready", "/metrics"]
@@ -19,8 +25,8 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
         let path = request.uri.path
         let endpoint = Self.endpoints.contains(path) ? path : (path.hasPrefix("/v1/models/") ? "/v1/models/{id}" : "other")
         let response: Response
-        if let key, path != "/health", path != "/ready",
-           request.headers[.authorization] != "Bearer \(key)" {
+        if let credential, path != "/health", path != "/ready",
+           !credential.admits(request.headers[.authorization]) {
             response = APIError.unauthorized.response()
         } else {
             do {

@@ -15,6 +15,8 @@ enum RequestTranslation {
             .refused(ErrorReply(id: g.id, code: code, message: message))
         }
         guard !g.id.isEmpty, g.id.utf8.count <= 256 else { return refuse(.badRequest, "the request id must be 1 to 256 bytes") }
+        // The protocol is a trust boundary: the worker holds its own line on stop strings.
+        if let problem = StopMatcher.problem(with: g.stop) { return refuse(.badRequest, "stop: \(problem)") }
         let ids: [Int32]
         switch g.prompt {
         case .tokens(let t): ids = t

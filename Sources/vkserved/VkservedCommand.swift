@@ -94,6 +94,9 @@ struct VkservedCommand: AsyncParsableCommand {
         } catch let error as ControlServerError {
             logger.critical("\(error.description)", metadata: ["event": "start_failed"])
             throw ExitCode(1)
+        } catch let error as UnsafeDirectoryError {
+            logger.critical("\(error.description)", metadata: ["event": "start_failed"])
+            throw ExitCode(1)
         } catch let error as APIServer.Failure {
             logger.critical("\(error.description)", metadata: ["event": "start_failed"])
             throw ExitCode(1)

@@ -13,7 +13,9 @@ final class BenchServer {
 
     init(slots: Int = 4, workers: Int = 1, extra: String = "") throws {
         dir = URL(fileURLWithPath: "/tmp/vkbench-srv-\(getpid())-\(UInt32.random(in: 0 ... .max))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // 0755 whatever the umask: vkserved refuses a socket directory others may write to.
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
         controlSocket = dir.appendingPathComponent("control.sock").path
         logPath = dir.appendingPathComponent("vkserved.log").path
         port = try freePort()

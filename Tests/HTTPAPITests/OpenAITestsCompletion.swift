@@ -125,6 +125,31 @@ struct OpenAITestsCompletion {
         #expect(try stop(#"["1","2","3","4"]"#) == ["1", "2", "3", "4"])
     }
 
+    @Test("stop: at most 16 strings of at most 256 UTF-8 bytes, else 400 invalid_value with param stop")
+    func stopLimits() throws {
+        func stop(_ strings: [String]) -> Result<[String], APIError> {
+            let literal = "[" + strings.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+            return Result { () throws(APIError) in try F.completion(F.completionBody("\"stop\":\(literal)")).stop }
+        }
+        let sixteen = (0 ..< 16).map { "s\($0)" }
+        #expect(try stop(sixteen).get() == sixteen)
+        let atLimit = String(repeating: "é", count: 128)  // 256 bytes, 128 characters
+        #expect(try stop([atLimit]).get() == [atLimit])
+
+        guard case .failure(let many) = stop(sixteen + ["s16"]) else {
+            Issue.record("17 stop strings accepted")
+            return
+        }
+        #expect(many.status == 400 && many.type == "invalid_request_error" && many.param == "stop")
+        #expect(many.message == "stop may hold at most 16 strings, got 17")
+
+        guard case .failure(let long) = stop(["a", atLimit + "x"]) else { Issue.record("257 bytes accepted"); return }
+        #expect(long.status == 400 && long.param == "stop" && long.code == "invalid_value")
+        #expect(long.message == "stop[1] is 257 bytes of UTF-8; a stop string may have at most 256")
+        let single = F.completionError(F.completionBody("\"stop\":\"\(String(repeating: "x", count: 300))\""))
+        #expect(single?.param == "stop" && single?.message.contains("300 bytes") == true)
+    }
+
     @Test("stream and stream_options.include_usage")
     func streaming() throws {
         let plain = try F.completion(F.completionBody(#""stream":true"#))
@@ -232,7 +257,9 @@ struct OpenAITestsCompletion {
         .init(#"{"prompt":"a","stop":5}"#, 400, "invalid_type", "stop"),
         .init(#"{"prompt":"a","stop":{"s":"x"}}"#, 400, "invalid_type", "stop"),
         .init(#"{"prompt":"a","stop":["a",1]}"#, 400, "invalid_type", "stop[1]"),
-        .init(#"{"prompt":"a","stop":["a","b","c","d","e"]}"#, 400, "invalid_value", "stop"),
+        // More than 16 stop strings (OpenAI allows 4; this server 16).
+        .init(#"{"prompt":"a","stop":["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q"]}"#, 400,
+              "invalid_value", "stop"),
         // n
         .init(#"{"prompt":"a","n":2}"#, 400, "unsupported_parameter", "n"),
         .init(#"{"prompt":"a","n":99999999999999999999}"#, 400, "unsupported_parameter", "n"),

@@ -92,6 +92,25 @@ extension EndToEnd {
             #expect(try s.status().degradedReason == "cpu-fallback-0 replaces vulkan-0: no device")
             let answer = try s.http("/v1/completions", body: #"{"prompt":"The capital of France is","max_tokens":4,"temperature":0}"#)
             #expect(answer.status == 200 && answer.body.contains("Paris"), "\(answer)")
+
+            // The probes fail the same way every time: after the degraded warning they are quiet (debug) ...
+            try waitUntil("two failed probes", timeout: 60) { ((try? s.row("vulkan-0"))?.restarts ?? 0) >= 3 }
+            let lines = s.log.split(separator: "\n")
+            let degradedAt = try #require(lines.firstIndex {
+                $0.contains("degraded: cpu-fallback-0 (CPU) replaces vulkan-0")
+            })
+            #expect(lines[degradedAt].split(separator: " ").dropFirst().first == "warning", "\(lines[degradedAt])")
+            let probeLines = lines[(degradedAt + 1)...].filter { $0.contains("worker=vulkan-0") }
+            #expect(probeLines.contains { $0.contains("event=probe_failed") })
+            print("probe lines after the degraded warning:\n\(probeLines.suffix(12).joined(separator: "\n"))")
+            let loud = probeLines.filter { $0.split(separator: " ").dropFirst().first != "debug" }
+            #expect(loud.isEmpty, "probe lines above debug:\n\(loud.joined(separator: "\n"))")
+            // ... while degraded stays visible to status, /ready and the metrics.
+            #expect(try s.status().degraded)
+            let ready = try s.http("/ready")
+            #expect(ready.body.contains("\"degraded\":true"), "\(ready)")
+            let metrics = try s.http("/metrics").body
+            #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("vkserve_degraded 1") }, "\(metrics)")
             #expect(try s.terminate() == 0)
         }
     }

@@ -26,7 +26,9 @@ final class Supervised {
          drainTimeout: String = "5s", environment: [String: String] = [:], journald: Bool = false,
          watchdogUsec: Int? = 1_000_000, port: Int? = nil, launcher: [String] = []) throws {
         dir = URL(fileURLWithPath: "/tmp/vks-\(getpid())-\(UInt32.random(in: 0 ... .max))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // 0755 whatever the umask: vkserved refuses a socket directory others may write to.
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
         configPath = dir.appendingPathComponent("vkserve.toml").path
         controlSocket = dir.appendingPathComponent("control.sock").path
         logPath = dir.appendingPathComponent("vkserved.log").path

@@ -54,10 +54,20 @@ struct WorkerTests {
         try w.send(.generate(GenerateRequest(id: "long", prompt: .tokens(Array(repeating: 1, count: 600)), maxTokens: 4)))
         try w.send(.generate(GenerateRequest(id: "zero", prompt: .text("hi"), maxTokens: 0)))
         try w.send(.generate(GenerateRequest(id: "oov", prompt: .tokens([1, 9_999_999]), maxTokens: 2)))
-        let refused = try w.collect(["long", "zero", "oov"])
+        // Stop strings past the limits (16 strings, 256 bytes each, none empty): the protocol is a trust boundary.
+        let tooMany = (0 ..< 17).map { "s\($0)" }
+        try w.send(.generate(GenerateRequest(id: "stops", prompt: .text("hi"), maxTokens: 2, stop: tooMany)))
+        let tooLong = [String(repeating: "x", count: 257)]
+        try w.send(.generate(GenerateRequest(id: "stoplen", prompt: .text("hi"), maxTokens: 2, stop: tooLong)))
+        try w.send(.generate(GenerateRequest(id: "stopempty", prompt: .text("hi"), maxTokens: 2, stop: [""])))
+        let refused = try w.collect(["long", "zero", "oov", "stops", "stoplen", "stopempty"])
         #expect(refused["long"]?.error?.code == .promptTooLong)
         #expect(refused["zero"]?.error?.code == .badRequest)
         #expect(refused["oov"]?.error?.code == .badRequest)
+        #expect(refused["stops"]?.error?.code == .badRequest && refused["stops"]?.error?.message.contains("16") == true)
+        #expect(refused["stoplen"]?.error?.code == .badRequest
+            && refused["stoplen"]?.error?.message.contains("257 bytes") == true)
+        #expect(refused["stopempty"]?.error?.code == .badRequest)
         // Random frames from a seeded generator: the worker answers or ignores, and still serves.
         var rng = SplitMix(seed: 0x5eed)
         for _ in 0 ..< 200 {

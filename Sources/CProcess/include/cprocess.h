@@ -11,6 +11,9 @@ int vk_peer_credentials(int fd, unsigned int *uid, unsigned int *gid, int *pid);
 /// The peer's supplementary groups as of connect() (SO_PEERGROUPS, Linux 4.13+): their count, or -1 with
 /// errno (ERANGE: more than `capacity`).
 int vk_peer_groups(int fd, unsigned int *groups, int capacity);
+/// accept4(fd, NULL, NULL, SOCK_CLOEXEC): a connection descriptor that is close-on-exec from the start, so a
+/// worker spawned at the same moment cannot inherit it. Returns the descriptor or -1 (errno).
+int vk_accept_cloexec(int fd);
 
 /// Adds "close every descriptor from `lowest` up" to a spawn's file actions (glibc 2.34+), so a child holds
 /// exactly the descriptors the other actions give it, whatever the parent forgot to mark close-on-exec.

@@ -20,7 +20,7 @@ public struct InferenceRequest: Sendable, Equatable {
     public var sampling: Sampling
     /// The most tokens to generate, at least 1.
     public var maxTokens: Int
-    /// Up to 4 non-empty stop strings.
+    /// Up to 16 non-empty stop strings of at most 256 bytes each (`OpenAIDecoder.maxStopStrings`, `maxStopBytes`).
     public var stop: [String]
     /// Whether to answer with server-sent events.
     public var stream: Bool

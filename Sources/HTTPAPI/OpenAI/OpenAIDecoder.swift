@@ -15,8 +15,10 @@ import WorkerProtocol
 /// the whole context). Temperature 0 is greedy. A negative `seed` is taken by its bit pattern. `ignore_eos`
 /// (llama.cpp's and vLLM's extension, for benchmarks) generates through end-of-sequence up to `max_tokens`.
 public enum OpenAIDecoder {
-    /// Most stop strings a request may give, as OpenAI.
-    public static let maxStopStrings = 4
+    /// Most stop strings a request may give (OpenAI allows 4); the worker's limit too (`StopMatcher.maxStrings`).
+    public static let maxStopStrings = 16
+    /// Most UTF-8 bytes in one stop string; the worker's limit too (`StopMatcher.maxBytes`).
+    public static let maxStopBytes = 256
     /// `repeat_last_n` for -1 ("the whole context"): a window longer than any context.
     public static let wholeContextWindow = Int(Int32.max)
 
@@ -173,25 +175,39 @@ public enum OpenAIDecoder {
         return result ?? max(1, min(limits.defaultMaxTokens, limits.maxTokens))
     }
 
-    /// `stop`: a string or up to four strings; empty strings are dropped.
+    /// `stop`: a string or up to ``maxStopStrings`` strings of at most ``maxStopBytes`` bytes each; empty strings
+    /// are dropped.
     static func stop(_ fields: OpenAIFields) throws(APIError) -> [String] {
         guard let value = fields.value("stop") else { return [] }
         switch value {
-        case .string(let text): return text.isEmpty ? [] : [text]
+        case .string(let text):
+            try checkStopLength(text, name: "stop")
+            return text.isEmpty ? [] : [text]
         case .array(let elements):
+            guard elements.count <= maxStopStrings else {
+                throw .invalidValue(param: "stop", "stop may hold at most \(maxStopStrings) strings, "
+                    + "got \(elements.count)")
+            }
             var strings: [String] = []
             for (i, element) in elements.enumerated() {
                 guard case .string(let text) = element else {
                     throw .invalidType(param: "stop[\(i)]", expected: "a string")
                 }
+                try checkStopLength(text, name: "stop[\(i)]")
                 if !text.isEmpty { strings.append(text) }
-            }
-            guard elements.count <= maxStopStrings else {
-                throw .invalidValue(param: "stop", "stop may hold at most \(maxStopStrings) strings")
             }
             return strings
         default:
             throw .invalidType(param: "stop", expected: "a string or an array of strings")
+        }
+    }
+
+    /// A stop string longer than ``maxStopBytes`` is refused with param `stop`.
+    private static func checkStopLength(_ text: String, name: String) throws(APIError) {
+        let bytes = text.utf8.count
+        guard bytes <= maxStopBytes else {
+            throw .invalidValue(param: "stop", "\(name) is \(bytes) bytes of UTF-8; a stop string may have at most "
+                + "\(maxStopBytes)")
         }
     }
 

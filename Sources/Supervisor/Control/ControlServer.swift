@@ -1,6 +1,8 @@
+import CProcess
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import WorkerProtocol
 
 /// The control socket `supervisorctl` talks to: a Unix socket (mode 0660, group
@@ -11,11 +13,14 @@ public final class ControlServer: Service, @unchecked Sendable {
     private let pool: WorkerPool
     private let reload: @Sendable () async -> ControlResponse
     private let logger: Logger
-    private let listener: Int32
+    private let socketFile: ControlSocketFile
+    private var listener: Int32 { socketFile.descriptor }
+    private let stopping = Atomic<Bool>(false)
     private let counterLock = NSLock()
     private var counter: UInt64 = 0
 
-    /// Binds the socket now, so a bad path or group fails the start with a clear message.
+    /// Binds the socket now, so a bad path or group, an unsafe directory or another vkserved already on the
+    /// path fails the start with a clear message.
     public init(path: String, group: String?, pool: WorkerPool, logger: Logger,
                 reload: @escaping @Sendable () async -> ControlResponse) throws(ControlServerError) {
         self.path = path
@@ -24,24 +29,22 @@ public final class ControlServer: Service, @unchecked Sendable {
         self.reload = reload
         if let group {
             guard let entry = getgrnam(group) else {
-                throw ControlServerError(description: "control_group '\(group)' does not exist (create it, "
-                    + "e.g. with units/vkserve.sysusers, or remove the key)")
+                throw ControlServerError(.noSuchGroup, description: "control_group '\(group)' does not exist "
+                    + "(create it, e.g. with units/vkserve.sysusers, or remove the key)")
             }
             allowedGroup = entry.pointee.gr_gid
         } else {
             allowedGroup = getegid()
         }
-        let directory = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         do {
-            listener = try FrameSocket.listen(path: path, mode: 0o660, backlog: 16)
+            try TrustedDirectory.prepare(ControlSocketFile.directory(of: path), key: "the control socket's directory")
         } catch {
-            throw ControlServerError(description: "cannot listen on the control socket \(path): \(error)")
+            throw ControlServerError(.unsafeDirectory, description: error.description)
         }
-        guard chown(path, uid_t.max, allowedGroup) == 0 else {
-            close(listener)
-            throw ControlServerError(description: "cannot give the control socket \(path) to group \(allowedGroup): "
-                + String(cString: strerror(errno)))
+        socketFile = try ControlSocketFile.bind(path: path, group: allowedGroup, backlog: 16)
+        if let replaced = socketFile.replaced {
+            logger.notice("removed \(replaced) left at \(path) (no vkserved answered on it)",
+                          metadata: ["event": "control_stale_removed", "path": "\(path)"])
         }
     }
 
@@ -51,8 +54,8 @@ public final class ControlServer: Service, @unchecked Sendable {
         acceptor.name = "control-accept"
         acceptor.start()
         defer {
-            Glibc.shutdown(listener, Int32(SHUT_RDWR))
-            unlink(path)
+            stopping.store(true, ordering: .sequentiallyConsistent)
+            socketFile.stopListening()
         }
         logger.info("control socket listening", metadata: ["event": "control_listen", "path": "\(path)"])
         await withDiscardingTaskGroup { group in
@@ -68,41 +71,62 @@ public final class ControlServer: Service, @unchecked Sendable {
         }
     }
 
+    /// Accepts until the server stops. A failing accept (EMFILE, ENFILE, ENOBUFS, ENOMEM, ...) is logged,
+    /// rate-limited, and retried after a growing pause: the control socket must outlive a descriptor shortage.
     private func acceptLoop(_ inbox: AsyncStream<(FrameSocket, ControlRequest)>.Continuation) {
+        var backoff = AcceptBackoff()
         while true {
-            let fd = accept(listener, nil, nil)
+            // Close-on-exec from the start: a worker spawned meanwhile must not inherit a control connection.
+            let fd = vk_accept_cloexec(listener)
             if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                inbox.finish()
-                return
-            }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let socket = FrameSocket(fd: fd, maxFrameBytes: 65_536)
-            guard let peer = PeerCredentials(fd: fd), peer.mayControl(allowedGroup: allowedGroup) else {
-                let who = PeerCredentials(fd: fd).map { "\($0)" } ?? "an unknown peer"
-                logger.warning("control connection refused: \(who)", metadata: ["event": "control_refused"])
-                reply(socket, .failure("permission denied: \(who) is not root, the service user or a member of "
-                    + "group \(Self.groupName(allowedGroup))"))
+                let code = errno
+                if stopping.load(ordering: .sequentiallyConsistent) {
+                    inbox.finish()
+                    return
+                }
+                if code == EINTR || code == ECONNABORTED { continue }
+                let step = backoff.failed(at: .now)
+                if step.log {
+                    let more = step.unlogged > 0 ? " (\(step.unlogged) more failures since the last report)" : ""
+                    let message = "control socket: accept failed: \(String(cString: strerror(code)))\(more); "
+                        + "retrying in \(DurationText.format(step.delay))"
+                    logger.error("\(message)", metadata: ["event": "control_accept_failed", "errno": "\(code)"])
+                }
+                Thread.sleep(forTimeInterval: Double(step.delay.milliseconds) / 1000)
                 continue
             }
-            // Read on a thread of its own so a slow client cannot hold up the others.
-            let reader = Thread { [self] in
-                switch try? socket.receive() {
-                case .success(let payload)?:
-                    do {
-                        inbox.yield((socket, try ControlCoding.decoder().decode(ControlRequest.self, from: Data(payload))))
-                    } catch {
-                        reply(socket, .failure("bad request: \(error)"))
-                    }
-                case .failure(let error)?: reply(socket, .failure("bad frame: \(error)"))
-                case nil: socket.close()
-                }
-            }
-            reader.start()
+            backoff.succeeded()
+            serve(fd, inbox)
         }
+    }
+
+    /// Checks the peer of one accepted connection and reads its request on a thread of its own.
+    private func serve(_ fd: Int32, _ inbox: AsyncStream<(FrameSocket, ControlRequest)>.Continuation) {
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let socket = FrameSocket(fd: fd, maxFrameBytes: 65_536)
+        guard let peer = PeerCredentials(fd: fd), peer.mayControl(allowedGroup: allowedGroup) else {
+            let who = PeerCredentials(fd: fd).map { "\($0)" } ?? "an unknown peer"
+            logger.warning("control connection refused: \(who)", metadata: ["event": "control_refused"])
+            reply(socket, .failure("permission denied: \(who) is not root, the service user or a member of "
+                + "group \(Self.groupName(allowedGroup))"))
+            return
+        }
+        // Read on a thread of its own so a slow client cannot hold up the others.
+        let reader = Thread { [self] in
+            switch try? socket.receive() {
+            case .success(let payload)?:
+                do {
+                    inbox.yield((socket, try ControlCoding.decoder().decode(ControlRequest.self, from: Data(payload))))
+                } catch {
+                    reply(socket, .failure("bad request: \(error)"))
+                }
+            case .failure(let error)?: reply(socket, .failure("bad frame: \(error)"))
+            case nil: socket.close()
+            }
+        }
+        reader.start()
     }
 
     private func reply(_ socket: FrameSocket, _ response: ControlResponse) {

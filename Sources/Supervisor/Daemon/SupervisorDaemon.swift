@@ -29,6 +29,8 @@ public struct SupervisorDaemon: Sendable {
         -> any Service
 
     public func run(routerObserver: (any RouterObserver)? = nil, frontEnd: FrontEnd? = nil) async throws {
+        // Before any worker socket is made there: nobody else may be able to swap them.
+        try TrustedDirectory.prepare(config.runtimeDir, key: "runtime_dir")
         let notifier = SystemdNotifier()
         let pool = WorkerPool(config: config, workerBinary: workerBinary,
                               environment: ProcessInfo.processInfo.environment, notifier: notifier, logger: logger,
@@ -43,6 +45,15 @@ public struct SupervisorDaemon: Sendable {
                 let new = configPath != nil
                     ? try SupervisorConfig.load(path: configPath!, overrides: overrides)
                     : try SupervisorConfig.parse("", source: "<defaults>", overrides: overrides)
+                // The new runtime_dir (perhaps another directory) must be as private as the first one.
+                do throws(UnsafeDirectoryError) {
+                    try TrustedDirectory.prepare(new.runtimeDir, key: "runtime_dir")
+                } catch {
+                    logger.error("reload refused, keeping the running configuration: \(error)",
+                                 metadata: ["event": "reload_failed"])
+                    notifier.notify(.ready, .status("reload refused: \(error)"))
+                    return .failure("reload refused, keeping the running configuration: \(error)")
+                }
                 pool.reload(new)
                 notifier.notify(.ready)
                 return ControlResponse(ok: true, message: "configuration reloaded; changed workers restart one at a time")

@@ -26,6 +26,11 @@ struct Slot {
     /// Why this Vulkan slot is failed over to the CPU (nil: not degraded).
     var degradedBy: String?
     var probes = 0
+    /// How the degraded episode's last failure ended (the degrading one, then each probe): a probe that fails
+    /// the same way is logged at debug.
+    var lastFailure: ExitReason?
+    /// While degraded: lowers the probes' own log lines to debug until one of them is ready.
+    var probeQuieting: ProbeQuieting?
 
     var state: SupervisedState {
         guard let current else { return idleState }

@@ -218,6 +218,8 @@ public final class WorkerPool: Service, @unchecked Sendable {
         launch.socketPath = "\(config.runtimeDir)/\(slot.name).\(incarnations).sock"
         let inbox = self.inbox
         let name = slot.name
+        // A failover probe is expected to fail: its lines are quieted until it is ready (see ProbeQuieting).
+        let logger = slot.probeQuieting?.logger(wrapping: logger) ?? logger
         return WorkerInstance(name: slot.name, incarnation: incarnations, launch: launch, health: config.health,
                               logger: logger) { instance, state in
             inbox.yield(.state(slot: name, incarnation: instance.incarnation, state))
@@ -346,11 +348,20 @@ public final class WorkerPool: Service, @unchecked Sendable {
         slots[i].idleState = .backoff
         slots[i].retryAt = now + delay
         guard slots[i].degradedBy == nil else {
-            logger.info("the Vulkan path still fails (\(outcome.summary)); probing again in \(DurationText.format(delay))",
-                        metadata: ["event": "probe_failed", "worker": "\(name)", "reason": "\(outcome.reason.rawValue)"])
+            // Routine while the GPU stays unusable: quiet unless it fails in a new way. Degraded stays visible in
+            // status, /ready and the metrics.
+            let level = ProbeFailureLog.level(for: outcome.reason, previous: slots[i].lastFailure)
+            slots[i].lastFailure = outcome.reason
+            let message = "the Vulkan path \(level == .debug ? "still fails" : "now fails differently") "
+                + "(\(outcome.summary)); probing again in \(DurationText.format(delay))"
+            logger.log(level: level, "\(message)", metadata: [
+                "event": "probe_failed", "worker": "\(name)", "reason": "\(outcome.reason.rawValue)",
+            ])
             return
         }
         slots[i].degradedBy = outcome.reason.rawValue.replacingOccurrences(of: "_", with: " ")
+        slots[i].lastFailure = outcome.reason
+        slots[i].probeQuieting = ProbeQuieting()
         let fallbackName = "cpu-fallback-\(name.split(separator: "-").last ?? "0")"
         if index(of: fallbackName) == nil {
             var fallback = Slot(name: fallbackName, role: .fallback(for: name),
@@ -371,6 +382,9 @@ public final class WorkerPool: Service, @unchecked Sendable {
         let name = slots[i].name
         slots[i].degradedBy = nil
         slots[i].probes = 0
+        slots[i].lastFailure = nil
+        slots[i].probeQuieting?.lift()
+        slots[i].probeQuieting = nil
         for j in slots.indices where slots[j].role == .fallback(for: name) {
             slots[j].wanted = false
             slots[j].retryAt = nil
