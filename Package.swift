@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "GGUF"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer", "TestHarness"]),
         .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"]),
         .testTarget(name: "VulkanBackendTests", dependencies: ["VulkanBackend", "CKernels", "GGUF", "Engine", "CPUBackend"]),
         // Runs the built `vkserve` binary as a user would.

@@ -1,4 +1,5 @@
 import Engine
+import TestHarness
 import Testing
 
 extension StopMatcherTests {
@@ -87,7 +88,7 @@ extension StopMatcherTests {
 
     @Test("random text, stops and chunking agree with matching the whole text at once")
     func agreesWithReference() {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0 ..< 2000 {
             let alphabet = ["a", "b", "c"]
             let stops = (0 ..< Int.random(in: 1 ... 3, using: &rng)).map { _ in
@@ -122,18 +123,5 @@ extension StopMatcherTests {
             if let best { return String(text[..<best]) }
         }
         return String(text)
-    }
-}
-
-/// Deterministic generator for the random cases.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
