@@ -5,9 +5,9 @@
 #   2. The dashboard is JSON, has the templated data source and instance variable, and every query parses
 #      as PromQL (promtool check rules over a file of them); every runbook_url anchor is a RUNBOOK.md heading.
 #   3. Live: a release vkserved (one Vulkan worker on lavapipe where it works, one CPU worker) and a real
-#      Prometheus scraping it with alerts.yml loaded. Streams fail after their 200 in both ways the error-rate
-#      alert tells apart: a prompt too long for the context (the client's error) and a worker killed under
-#      the stream (worker_failed). Every metric name in the alerts and the dashboard is in the scrape (or, for
+#      Prometheus scraping it with alerts.yml loaded. Streamed requests fail both ways the error-rate alert
+#      tells apart: a prompt too long for the context (the client's error, a 400 before the stream) and a
+#      worker killed under the stream after its 200 (a worker_failed error event). Every metric name in the alerts and the dashboard is in the scrape (or, for
 #      the VRAM families a machine without Vulkan lacks, in MetricCatalog.swift); every label they select,
 #      group or join on exists; every reason/state value they name is one vkserved uses; every dashboard
 #      query runs; all rules evaluate without error and none fires on the healthy instance, a client's failed
@@ -287,15 +287,15 @@ workers_up() { # wait until both workers run again after a kill
     done
     fail "the workers did not come back within 60 s"
 }
-# A streamed prompt longer than the context (4096 tokens): the worker refuses it after the 200 has gone out,
-# so the stream ends with an error event, counted as vkserve_stream_errors_total{code="context_length_exceeded"}.
+# A streamed prompt longer than the context (4096 tokens): the client's error. A stream's 200 waits for its first
+# token, so it is answered 400 context_length_exceeded, counted as vkserve_http_requests_total{status="400"}.
 client_error_stream() {
     python3 -c 'import json; print(json.dumps({"prompt": "word " * 5000, "max_tokens": 4, "stream": True}))' \
         >"$work/long.json"
     curl -sN "127.0.0.1:$port/v1/completions" -H 'Content-Type: application/json' -d @"$work/long.json" \
         -o "$work/long.sse" -w '%{http_code}' >"$work/long.status" || fail "the long streamed prompt got no answer"
-    [[ $(cat "$work/long.status") == 200 ]] && grep -q '^data: {"error".*"context_length_exceeded"' "$work/long.sse" \
-        || fail "a streamed prompt over the context did not end in a context_length_exceeded event:" \
+    [[ $(cat "$work/long.status") == 400 ]] && grep -q '"code":"context_length_exceeded"' "$work/long.sse" \
+        || fail "a streamed prompt over the context was not answered 400 context_length_exceeded:" \
             "$(cat "$work/long.status") $(tail -c 300 "$work/long.sse")"
 }
 # A stream whose worker is killed (SIGKILL) after its first token: it ends with a worker_failed error event,
@@ -327,7 +327,7 @@ client_error_stream
 kill_under_stream
 curl -sf "127.0.0.1:$port/metrics" >"$work/scrape.txt" || fail "cannot scrape /metrics"
 out=$(promtool check metrics <"$work/scrape.txt" 2>&1) || fail "promtool check metrics:"$'\n'"$out"
-for family in 'vkserve_stream_errors_total{code="context_length_exceeded"} 1' \
+for family in 'vkserve_http_requests_total{endpoint="/v1/completions",status="400"} 1' \
     'vkserve_stream_errors_total{code="worker_failed"} 1' 'vkserve_queue_limit 64' 'vkserve_slots_per_worker 12' \
     'vkserve_build_info{version="'; do
     grep -qF "$family" "$work/scrape.txt" || fail "no $family... in the scrape: vkserved older than its sources?"
@@ -358,8 +358,8 @@ for _ in $(seq 300); do
     sleep 0.1
 done
 [[ ${n%.*} -ge 5 ]] || { cat "$work/prometheus.log" >&2; fail "prometheus did not scrape vkserved"; }
-# A healthy instance whose only failure is the client's (a prompt over the context, in a stream): that is
-# half of its requests now, and VkserveHighErrorRate must not count it.
+# A healthy instance whose only failure is the client's (a prompt over the context, in a stream, answered 400):
+# that is half of its requests now, and VkserveHighErrorRate must not count it.
 traffic
 client_error_stream
 sleep 3
