@@ -105,6 +105,39 @@ extension EndToEnd {
             #expect(try s.terminate() == 0)
         }
 
+        @Test("out of descriptors: HTTP accept failures are logged and retried, the control socket answers, it recovers")
+        func outOfDescriptors() throws {
+            // 32 open files: the connection cap drops to its floor (16), and vkserved's own descriptors plus 16
+            // connections exceed the limit, so accept(2) fails with EMFILE while the clients hold on.
+            let s = try Supervised(workers: "vulkan = 0\ncpu = 1", launcher: ["/usr/bin/prlimit", "--nofile=32:32"])
+            try s.waitAllRunning()
+            var held: [Int32] = []
+            defer { held.forEach { close($0) } }
+            for _ in 0 ..< 40 {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var addr = sockaddr_in()
+                addr.sin_family = sa_family_t(AF_INET)
+                addr.sin_port = in_port_t(UInt16(s.port).bigEndian)
+                addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+                _ = withUnsafePointer(to: &addr) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+                held.append(fd)
+            }
+            try waitUntil("an accept failure logged", timeout: 10) { s.log.contains("event=http_accept_failed") }
+            #expect(s.log.contains("limits.max_connections lowered to 16"), "\(s.log.suffix(2000))")
+            #expect(try s.status().rows.first?.state.isRunning == true)
+            held.forEach { close($0) }
+            held.removeAll()
+            try waitUntil("a completion after the flood", timeout: 15) {
+                (try? s.http("/v1/completions", body: #"{"prompt":"Hello","max_tokens":2}"#, timeout: 5))?.status == 200
+            }
+            #expect(s.process.isRunning)
+            #expect(try s.terminate() == 0)
+        }
+
         @Test("a worker started while a client holds a connection inherits no descriptor of vkserved's")
         func workersInheritNoDescriptors() throws {
             let s = try Supervised(workers: "vulkan = 0\ncpu = 1")

@@ -75,6 +75,7 @@ struct HTTPServer<Responder: HTTPResponder>: Service where Responder.Context == 
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                    try channel.pipeline.syncOperations.addHandler(AcceptFailureLog(logger: logger))
                 }
             }
         let limits = self.limits
