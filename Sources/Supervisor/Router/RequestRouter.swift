@@ -82,9 +82,6 @@ public final class RequestRouter: Service, @unchecked Sendable {
     /// Requests waiting for a slot.
     public var queueDepth: Int { lock.withLock { queue.count } }
 
-    /// Requests on workers.
-    public var runningCount: Int { lock.withLock { running.count } }
-
     /// Expires queued and running requests past their deadline (and dispatches what a missed signal left).
     public func run() async throws {
         // The front end stops before the router (the service group's reverse order), so nothing
