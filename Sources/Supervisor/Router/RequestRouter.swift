@@ -135,19 +135,6 @@ public final class RequestRouter: Service, @unchecked Sendable {
         RouteSession(router: self, lease: lease, replayable: replayable)
     }
 
-    /// Follows an admitted request to its end, handing each event to `onEvent` (see ``RouteSession``). An
-    /// error thrown by `onEvent` (the client went away), or the task's cancellation, cancels the request in
-    /// its worker.
-    public func follow(_ lease: Lease, replayable: Bool = false, onEvent: (Event) async throws -> Void) async throws {
-        let session = session(lease, replayable: replayable)
-        do {
-            while let event = try await session.next() { try await onEvent(event) }
-        } catch {
-            session.cancel()
-            throw error
-        }
-    }
-
     // MARK: admission
 
     func acquire(_ request: GenerateRequest, deadline: ContinuousClock.Instant, retry: Bool) async throws
