@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "CKernels", cSettings: kernelFlags),
         .target(name: "GGUF"),
         .target(name: "Tokenizer", dependencies: ["GGUF"]),
-        .target(name: "Engine", dependencies: ["GGUF", "Tokenizer"]),
+        .target(name: "Engine", dependencies: ["GGUF", "Tokenizer", "CKernels"]),
         .target(name: "CPUBackend", dependencies: ["Engine", "CKernels", "GGUF"]),
         // Vulkan through a loader opened at run time: binaries start without libvulkan and fall back to the CPU.
         .target(name: "CVulkan", linkerSettings: [.linkedLibrary("dl")]),
@@ -112,6 +112,7 @@ let package = Package(
                 "Supervisor",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(

@@ -1,5 +1,6 @@
 // Transformer ops other than matrix products. See ck_ops.h.
 #include "ck_ops.h"
+#include "ck_vexp.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -29,17 +30,22 @@ void ck_rms_norm(const float *x, const float *w, float *y, int64_t n, int64_t n_
     }
 }
 
-void ck_rope(float *x, int64_t n_rows, int64_t row_stride, int n_heads, int head_dim,
-             const int32_t *pos, float freq_base, int mode) {
+void ck_rope_table(int64_t n_rows, int head_dim, const int32_t *pos, float freq_base, float *cs) {
     const float theta_scale = powf(freq_base, -2.0f / (float)head_dim);
-    float cs[1024];  // cos/sin pairs for one position; head_dim <= 512
     for (int64_t r = 0; r < n_rows; r++) {
+        float *row = cs + r * head_dim;
         float theta = (float)pos[r];
         for (int i0 = 0; i0 < head_dim; i0 += 2) {
-            cs[i0] = cosf(theta);
-            cs[i0 + 1] = sinf(theta);
+            row[i0] = cosf(theta);
+            row[i0 + 1] = sinf(theta);
             theta *= theta_scale;  // ggml advances theta by repeated multiplication
         }
+    }
+}
+
+void ck_rope_apply(float *x, int64_t n_rows, int64_t row_stride, int n_heads, int head_dim, const float *table, int mode) {
+    for (int64_t r = 0; r < n_rows; r++) {
+        const float *cs = table + r * head_dim;
         float *row = x + r * row_stride;
         for (int h = 0; h < n_heads; h++) {
             float *v = row + (int64_t)h * head_dim;
@@ -62,6 +68,15 @@ void ck_rope(float *x, int64_t n_rows, int64_t row_stride, int n_heads, int head
                 }
             }
         }
+    }
+}
+
+void ck_rope(float *x, int64_t n_rows, int64_t row_stride, int n_heads, int head_dim,
+             const int32_t *pos, float freq_base, int mode) {
+    float cs[1024];  // cos/sin pairs for one position; head_dim <= 1024
+    for (int64_t r = 0; r < n_rows; r++) {
+        ck_rope_table(1, head_dim, pos + r, freq_base, cs);
+        ck_rope_apply(x + r * row_stride, 1, row_stride, n_heads, head_dim, cs, mode);
     }
 }
 
@@ -342,17 +357,6 @@ void ck_attention(ck_pool *pool, const float *q, int64_t n_tok, int n_head, int 
 // multiple of 16 use libm's expf, like ggml's scalar tail.
 static float silu_tail(float x) { return x / (1.0f + expf(-x)); }
 
-static float v_expf_scalar(float x) {
-    const float r = 0x1.8p23f;
-    const float z = fmaf(x, 0x1.715476p+0f, r);
-    const float nn = z - r;
-    const float b = fmaf(-nn, 0x1.7f7d1cp-20f, fmaf(-nn, 0x1.62e4p-1f, x));
-    const float u = b * b;
-    const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
-                         fmaf(0x1.ffffecp-1f, b, 1.0f));
-    if (fabsf(nn) > 192.0f) return nn <= 0.0f ? 0.0f : INFINITY;
-    return ldexpf(j, (int)nn);
-}
 
 static void swiglu_scalar(const float *gate, const float *up, float *out, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
@@ -395,9 +399,27 @@ static void swiglu_avx512(const float *gate, const float *up, float *out, int64_
 }
 #endif
 
+#if defined(__x86_64__)
+// AVX2: 16 elements (two vectors) at a time, so the tail matches the AVX-512 build's.
+__attribute__((target("avx2,fma")))
+static void swiglu_avx2(const float *gate, const float *up, float *out, int64_t n) {
+    const int64_t nv = n & ~(int64_t)15;
+    int64_t i = 0;
+    for (; i < nv; i += 8) {
+        const __m256 x = _mm256_loadu_ps(gate + i);
+        const __m256 e = v_expf_256(_mm256_sub_ps(_mm256_setzero_ps(), x));
+        const __m256 sl = _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(sl, _mm256_loadu_ps(up + i)));
+    }
+    for (; i < n; i++) out[i] = silu_tail(gate[i]) * up[i];
+}
+#endif
+
 void ck_swiglu(const float *gate, const float *up, float *out, int64_t n) {
 #if defined(__x86_64__)
-    if (ck_cpu_features() & CK_FEAT_AVX512) { swiglu_avx512(gate, up, out, n); return; }
+    const int f = ck_cpu_features();
+    if (f & CK_FEAT_AVX512) { swiglu_avx512(gate, up, out, n); return; }
+    if (f & CK_FEAT_AVX2) { swiglu_avx2(gate, up, out, n); return; }
 #endif
     const int64_t nv = n & ~(int64_t)15;
     swiglu_scalar(gate, up, out, nv);
@@ -417,9 +439,32 @@ static void gelu_init(void) {
     }
 }
 
+#if defined(__x86_64__)
+// The table lookup 8 at a time: F16C rounds to nearest even like ck_fp32_to_fp16.
+__attribute__((target("avx2,fma,f16c")))
+static int64_t geglu_avx2(const float *gate, const float *up, float *out, int64_t n) {
+    int64_t i = 0;
+    const __m256 lo = _mm256_set1_ps(-10.0f), hi = _mm256_set1_ps(10.0f);
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_loadu_ps(gate + i);
+        const __m128i h = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m256 g = _mm256_i32gather_ps(gelu_table, _mm256_cvtepu16_epi32(h), 4);
+        g = _mm256_blendv_ps(g, x, _mm256_cmp_ps(x, hi, _CMP_GE_OQ));
+        __m256 y = _mm256_mul_ps(g, _mm256_loadu_ps(up + i));
+        y = _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LE_OQ), y);   // +0 where x <= -10
+        _mm256_storeu_ps(out + i, y);
+    }
+    return i;
+}
+#endif
+
 void ck_geglu(const float *gate, const float *up, float *out, int64_t n) {
     pthread_once(&gelu_once, gelu_init);
-    for (int64_t i = 0; i < n; i++) {
+    int64_t start = 0;
+#if defined(__x86_64__)
+    if (ck_cpu_features() & CK_FEAT_AVX2) start = geglu_avx2(gate, up, out, n);
+#endif
+    for (int64_t i = start; i < n; i++) {
         const float x = gate[i];
         float g;
         if (x <= -10.0f) { out[i] = 0.0f; continue; }   // ggml stores +0 here, whatever up's sign

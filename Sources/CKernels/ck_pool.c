@@ -150,3 +150,26 @@ void ck_pool_destroy(ck_pool *pool) {
     free(pool->threads);
     free(pool);
 }
+
+// ---- parallel for -----------------------------------------------------------------------------
+
+typedef struct {
+    void (*fn)(void *ctx, int64_t i);
+    void *ctx;
+    int64_t n;
+    _Alignas(64) _Atomic int64_t next;
+} for_ctx;
+
+static void for_task(void *p, int ith, int nth) {
+    (void)ith; (void)nth;
+    for_ctx *c = p;
+    for (int64_t i = atomic_fetch_add(&c->next, 1); i < c->n; i = atomic_fetch_add(&c->next, 1)) c->fn(c->ctx, i);
+}
+
+void ck_pool_for(ck_pool *pool, int64_t n, void (*fn)(void *ctx, int64_t i), void *ctx) {
+    if (n <= 0) return;
+    for_ctx c = {.fn = fn, .ctx = ctx, .n = n};
+    atomic_init(&c.next, 0);
+    if (n == 1 || pool->n_threads == 1) { for_task(&c, 0, 1); return; }
+    ck_pool_run_dynamic(pool, for_task, &c);
+}

@@ -31,6 +31,12 @@ public final class CPUBackend: ComputeBackend {
     private let tokens: UnsafeMutablePointer<Int32>
     private let base: UnsafeRawPointer
 
+    private var profile = StepProfile()
+    /// RoPE cos/sin tables of the current step, one per base (local and global layers differ).
+    private var ropeTables: [UnsafeMutablePointer<Float>] = []
+    private var ropeTableBases: [Float] = []
+    public var forwardProfile: StepProfile? { profile }
+
     public var description: String { "cpu (\(String(cString: ck_isa_name())), \(threadCount) threads)" }
 
     /// - Parameters:
@@ -88,6 +94,7 @@ public final class CPUBackend: ComputeBackend {
         positions.deallocate()
         slotIDs.deallocate()
         tokens.deallocate()
+        ropeTables.forEach { $0.deallocate() }
     }
 
     private func buffer(_ a: Activation) -> UnsafeMutablePointer<Float> { activations[a.rawValue] }
@@ -113,6 +120,15 @@ public final class CPUBackend: ComputeBackend {
         // Which activation the quantization scratch holds, and in which dot type: matmuls that
         // share an input (q/k/v, gate/up) convert it once.
         var quantized: (Activation, Int32)?
+        var clock = monotonicSeconds()
+        func lap(_ phase: StepProfile.Phase) {
+            let now = monotonicSeconds()
+            profile[phase] += now - clock
+            clock = now
+        }
+        profile.steps += 1
+        profile.tokens += UInt64(n)
+        ropeTableBases.removeAll(keepingCapacity: true)
 
         for op in model.graph.ops {
             switch op {
@@ -121,9 +137,11 @@ public final class CPUBackend: ComputeBackend {
                 ck_get_rows(Int32(w.type.rawValue), weight(w), Int64(c.hidden), tokens, Int64(n), buffer(.residual))
                 if scale != 1 { ck_scale(buffer(.residual), Int64(n * c.hidden), scale) }
                 quantized = nil
+                lap(.embed)
             case .rmsNorm(let src, let w, let dst):
                 ck_rms_norm(buffer(src), floats(w), buffer(dst), Int64(w.shape[0]), Int64(n), eps)
                 if quantized?.0 == dst { quantized = nil }
+                lap(.norm)
             case .matmul(let w, let src, let dst):
                 let type = Int32(w.type.rawValue)
                 let dotType = ck_vec_dot_type(type)
@@ -136,24 +154,38 @@ public final class CPUBackend: ComputeBackend {
                     quantized = (src, dotType)
                 }
                 if dst == src { quantized = nil }
+                lap(.matmul)
             case .headNorm(let a, let w, let heads):
                 ck_rms_norm(buffer(a), floats(w), buffer(a), Int64(c.headDim), Int64(n * heads), eps)
                 if quantized?.0 == a { quantized = nil }
+                lap(.norm)
             case .rope(let a, let heads, let ropeBase, let kind):
-                ck_rope(buffer(a), Int64(n), Int64(a.width(c)), Int32(heads), Int32(c.headDim), positions, ropeBase,
-                        kind == .neox ? Int32(CK_ROPE_NEOX) : Int32(CK_ROPE_NORMAL))
+                // The cos/sin table depends on the positions and the base only: one per base a step.
+                let ti = ropeTableBases.firstIndex(of: ropeBase) ?? {
+                    let i = ropeTableBases.count
+                    if ropeTables.count == i { ropeTables.append(.allocate(capacity: maxBatchTokens * c.headDim)) }
+                    ck_rope_table(Int64(n), Int32(c.headDim), positions, ropeBase, ropeTables[i])
+                    ropeTableBases.append(ropeBase)
+                    return i
+                }()
+                ck_rope_apply(buffer(a), Int64(n), Int64(a.width(c)), Int32(heads), Int32(c.headDim), ropeTables[ti],
+                              kind == .neox ? Int32(CK_ROPE_NEOX) : Int32(CK_ROPE_NORMAL))
                 if quantized?.0 == a { quantized = nil }
+                lap(.rope)
             case .scale(let a, let factor):
                 ck_scale(buffer(a), Int64(n * a.width(c)), factor)
                 if quantized?.0 == a { quantized = nil }
+                lap(.elementwise)
             case .storeKV(let layer):
                 ck_store_kv(buffer(.k), Int64(n), Int64(c.kvDim), kCache[layer], Int64(slotStride), slotIDs, positions)
                 ck_store_kv(buffer(.v), Int64(n), Int64(c.kvDim), vCache[layer], Int64(slotStride), slotIDs, positions)
+                lap(.kvStore)
             case .attention(let layer, let window, let scale):
                 ck_attention(pool, buffer(.q), Int64(n), Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDim),
                              kCache[layer], vCache[layer], Int64(slotStride), slotIDs, positions, Int32(window), scale,
                              attentionScratch, buffer(.attention))
                 if quantized?.0 == .attention { quantized = nil }
+                lap(.attention)
             case .gatedActivation(let act):
                 let count = Int64(n * c.ffnLength)
                 switch act {
@@ -161,9 +193,11 @@ public final class CPUBackend: ComputeBackend {
                 case .geluTanh: ck_geglu(buffer(.gate), buffer(.up), buffer(.gate), count)
                 }
                 if quantized?.0 == .gate { quantized = nil }
+                lap(.elementwise)
             case .addResidual(let src):
                 ck_add(buffer(.residual), buffer(src), buffer(.residual), Int64(n * c.hidden))
                 if quantized?.0 == .residual { quantized = nil }
+                lap(.elementwise)
             }
         }
 
@@ -178,6 +212,22 @@ public final class CPUBackend: ComputeBackend {
         let out = model.graph.output
         ck_matmul(pool, Int32(out.type.rawValue), weight(out), Int64(c.hidden), Int64(c.vocabularySize), normed,
                   Int64(c.hidden), Int64(m), quantScratch, logits.baseAddress!, Int64(c.vocabularySize))
+        lap(.logits)
+    }
+
+    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        guard count > 1 else {
+            if count == 1 { body(0) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            var closure = escapable
+            withUnsafeMutablePointer(to: &closure) { context in
+                ck_pool_for(pool, Int64(count), { ctx, i in
+                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
+                }, context)
+            }
+        }
     }
 
     /// Read bandwidth of this machine with the backend's threads, in bytes per second: the bound

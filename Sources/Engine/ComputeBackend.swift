@@ -45,6 +45,23 @@ public protocol ComputeBackend: AnyObject {
     func forward(_ batch: Batch, logits: UnsafeMutableBufferPointer<Float>) throws(EngineError)
 
     func memoryUsage() -> MemoryUsage
+
+    /// Time spent in `forward` by kind of op since the backend was made, when the backend splits
+    /// it; nil when it does not (the generator then counts the whole call as `forward`).
+    var forwardProfile: StepProfile? { get }
+
+    /// Calls body(i) for every i in 0..<count, on the backend's CPU threads where it has them
+    /// (the generator samples its sequences this way). body must be safe to run concurrently for
+    /// different i.
+    func parallelFor(_ count: Int, _ body: (Int) -> Void)
+}
+
+extension ComputeBackend {
+    public var forwardProfile: StepProfile? { nil }
+
+    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        for i in 0 ..< count { body(i) }
+    }
 }
 
 extension ComputeBackend {

@@ -1,19 +1,25 @@
 import Tokenizer
 
 /// Continuous batching over one backend: up to `slotCount` sequences decode together, one token
-/// each per step; new requests join at step boundaries; prompts are prefilled in fixed chunks
-/// beside the decoding sequences, so a long prompt never stalls the others for more than a chunk.
+/// each per step; new requests join at step boundaries; prompts are prefilled in chunks beside
+/// the decoding sequences, as far as the `SchedulingPolicy`'s budget allows, so a new prompt never
+/// stretches the running streams' gaps beyond the step target.
 ///
-/// A sequence's result never depends on what else is in the batch: every sequence contributes
-/// the same rows in the same steps whatever the others do (its prefill chunks have a fixed
-/// size; a chunk that does not fit waits for the next step rather than shrinking), and the
-/// backends' kernels compute each row independently of the others.
+/// On the CPU a sequence's result never depends on what else is in the batch or how its prompt
+/// was chunked: the kernels compute every row on its own, in the same order. (On Vulkan a step
+/// of 16 or more tokens runs the tiled matrix kernel, whose rounding differs in the last bits.)
 ///
 /// Not thread-safe: one thread (the worker's compute thread) owns it.
 public final class Generator {
     public let backend: any ComputeBackend
-    /// Prompt tokens a prefilling sequence contributes per step.
-    public let prefillChunk: Int
+    public let policy: SchedulingPolicy
+    /// Prompt tokens a prefilling sequence contributes per step at most.
+    public var prefillChunk: Int { policy.prefillChunk }
+    /// What steps cost, learned as they run (the step target's yardstick).
+    public private(set) var cost = StepCostModel()
+    /// The generator's own time (scheduling, sampling) and, for a backend that does not split
+    /// its forward pass, that pass as a whole.
+    private var ownProfile = StepProfile()
 
     final class Sequence {
         let request: GenerationRequest
@@ -50,17 +56,31 @@ public final class Generator {
     private var active: [Sequence] = []
     private var freeSlots: [Int]
     private var logits: [Float] = []
+    private var sampled: [Int32] = []
 
     /// Forward steps run (each one command submission on Vulkan).
     public private(set) var stepsCompleted: UInt64 = 0
     public private(set) var tokensGenerated: UInt64 = 0
     public private(set) var promptTokensProcessed: UInt64 = 0
 
-    public init(backend: any ComputeBackend, prefillChunk: Int = 64) {
+    public convenience init(backend: any ComputeBackend, prefillChunk: Int = 64) {
+        self.init(backend: backend, policy: SchedulingPolicy(prefillChunk: prefillChunk))
+    }
+
+    public init(backend: any ComputeBackend, policy: SchedulingPolicy) {
         self.backend = backend
-        // Leave room for every slot's decode token beside one full chunk.
-        self.prefillChunk = max(1, min(prefillChunk, backend.maxBatchTokens - backend.slotCount))
+        var p = policy
+        p.prefillChunk = max(1, min(p.prefillChunk, backend.maxBatchTokens))
+        p.minimumPrefill = max(1, p.minimumPrefill)
+        self.policy = p
         freeSlots = Array((0 ..< backend.slotCount).reversed())
+    }
+
+    /// Where the compute thread's time went since the generator started.
+    public var profile: StepProfile {
+        var p = ownProfile
+        if let f = backend.forwardProfile { p.add(f) }
+        return p
     }
 
     public var activeCount: Int { active.count }
@@ -136,8 +156,8 @@ public final class Generator {
         }
         guard !active.isEmpty else { return events }
 
-        // Decoding sequences contribute their pending token; prefilling ones a fixed chunk, in
-        // admission order, while it fits.
+        // Decoding sequences contribute their pending token; prompts fill the budget left, in
+        // admission order, each at most a chunk.
         var batch = Batch()
         var rows: [Sequence] = []
         var chunks: [(Sequence, Int)] = []
@@ -145,10 +165,9 @@ public final class Generator {
             batch.append(token: s.pending, position: s.position, slot: s.slot, wantLogits: true)
             rows.append(s)
         }
-        var budget = backend.maxBatchTokens - batch.count
-        for s in active where s.isPrefilling {
-            let n = min(prefillChunk, s.request.promptIDs.count - s.prefilled)
-            guard n <= budget else { break }
+        var budget = policy.prefillBudget(decoding: batch.count, batchLimit: backend.maxBatchTokens, cost: cost)
+        for s in active where s.isPrefilling && budget > 0 {
+            let n = min(policy.prefillChunk, s.request.promptIDs.count - s.prefilled, budget)
             let last = s.prefilled + n == s.request.promptIDs.count
             for j in 0 ..< n {
                 batch.append(token: s.request.promptIDs[s.prefilled + j], position: s.prefilled + j, slot: s.slot,
@@ -163,32 +182,48 @@ public final class Generator {
             // At most one row per sequence: decoders and sequences whose prefill just ended.
             logits = [Float](repeating: 0, count: backend.slotCount * vocab)
         }
+        let tf = now()
+        ownProfile[.scheduling] += tf - t0
         try logits.withUnsafeMutableBufferPointer { (buf) throws(EngineError) in try backend.forward(batch, logits: buf) }
         stepsCompleted += 1
         let t1 = now()
+        if backend.forwardProfile == nil {
+            ownProfile[.forward] += t1 - tf
+            ownProfile.steps += 1
+            ownProfile.tokens += UInt64(batch.count)
+        }
         for (s, n) in chunks {
             s.prefilled += n
             promptTokensProcessed += UInt64(n)
             if !s.isPrefilling { s.position = s.prefilled }
         }
         // Logit rows come back in batch order: decoders first, then sequences that finished prefill.
+        // Each sequence's sampler reads only its row: they draw in parallel on the backend's threads.
+        if sampled.count < rows.count { sampled = [Int32](repeating: 0, count: backend.slotCount) }
+        logits.withUnsafeBufferPointer { buf in
+            sampled.withUnsafeMutableBufferPointer { out in
+                backend.parallelFor(rows.count) { row in
+                    out[row] = rows[row].sampler.sample(UnsafeBufferPointer(rebasing: buf[row * vocab ..< (row + 1) * vocab]))
+                }
+            }
+        }
         for (row, s) in rows.enumerated() {
-            if let e = advance(s, logits: row * vocab, at: t1) { events.append(contentsOf: e) }
+            if let e = advance(s, token: sampled[row], at: t1) { events.append(contentsOf: e) }
         }
         active.removeAll(where: \.finished)
+        let t2 = now()
+        ownProfile[.sampling] += t2 - t1
+        // The step as the decoding sequences feel it: batching, the forward pass and sampling.
+        cost.observe(tokens: batch.count, seconds: t2 - t0)
         return events
     }
 
-    /// Samples a sequence's next token from its logits row and reports it; finishes the sequence
-    /// when it stops or reaches a limit.
-    private func advance(_ s: Sequence, logits offset: Int, at t: Double) -> [GeneratorEvent]? {
+    /// Takes a sequence's sampled next token and reports it; finishes the sequence when it stops
+    /// or reaches a limit.
+    private func advance(_ s: Sequence, token: Int32, at t: Double) -> [GeneratorEvent]? {
         let model = backend.model
-        let vocab = model.config.vocabularySize
         // The pending token was fed at s.position this step (prefill leaves it at the prompt's end).
         if s.generated > 0 { s.position += 1 }
-        let token = logits.withUnsafeBufferPointer { buf in
-            s.sampler.sample(UnsafeBufferPointer(rebasing: buf[offset ..< offset + vocab]))
-        }
         if s.generated == 0 { s.firstToken = t }
         if !s.request.ignoreEndOfGeneration && model.tokenizer.isEndOfGeneration(token) {
             return [finish(s, .stop, at: t)]

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// xoshiro256** seeded through SplitMix64: fast, good, and the same sequence for the same seed everywhere.
@@ -32,9 +33,10 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 /// Picks tokens from logits for one sequence: repetition penalty, then top-k, top-p, min-p and
 /// temperature, then a draw; or the arg-max when greedy.
 ///
-/// Runs once per token per sequence on the compute thread, so it never sorts the vocabulary: weights come
-/// from one pass, a plain temperature draw walks them in index order, and only a top-p nucleus is sorted,
-/// found among the few tokens above a probability threshold.
+/// Runs once per token per sequence on the compute thread, so it never sorts the vocabulary: the passes
+/// over the logits are vectorized C (arg-max; a bounded heap that skips whole vectors below its least;
+/// one pass that keeps the candidates and their weights), a plain temperature draw walks the candidates
+/// in index order, and only a top-p nucleus is sorted, found among the few tokens above a threshold.
 public struct Sampler: Sendable {
     public let parameters: SamplingParameters
     private var rng: SeededGenerator
@@ -42,6 +44,12 @@ public struct Sampler: Sendable {
     /// Penalised logits (only with a repetition penalty) and unnormalised probabilities, reused per call.
     private var penalized: [Float] = []
     private var weights: [Float] = []
+    /// Token ids of `weights` (the candidates of a draw), and the top-k's ids and logits, reused per call.
+    private var candidateIDs: [Int32] = []
+    /// Indices into `weights` of a top-p nucleus.
+    private var nucleus: [Int32] = []
+    private var topIDs: [Int32] = []
+    private var topValues: [Float] = []
 
     public init(_ parameters: SamplingParameters) {
         self.parameters = parameters
@@ -64,72 +72,72 @@ public struct Sampler: Sendable {
             let l = penalized[Int(t)]
             penalized[Int(t)] = l > 0 ? l / penalty : l * penalty
         }
-        let copy = penalized
-        return copy.withUnsafeBufferPointer { sample(unpenalized: $0) }
+        // Moved out for the call (no copy): sample(unpenalized:) mutates self.
+        let buffer = penalized
+        penalized = []
+        defer { penalized = buffer }
+        return buffer.withUnsafeBufferPointer { sample(unpenalized: $0) }
     }
 
     private mutating func sample(unpenalized logits: UnsafeBufferPointer<Float>) -> Int32 {
         let p = parameters
         let n = logits.count
-        guard n > 0 else { return 0 }
-        var best = 0
-        var maxLogit = -Float.infinity
-        for i in 0 ..< n where logits[i] > maxLogit {
-            maxLogit = logits[i]
-            best = i
-        }
+        guard n > 0, let base = logits.baseAddress else { return 0 }
+        var maxLogit: Float = 0
+        let best = Int(ck_argmax(base, Int64(n), &maxLogit))
         if p.isGreedy || !maxLogit.isFinite { return Int32(best) }
 
         if p.topK > 0 && p.topK < n {
-            let candidates = Self.topK(count: n, k: p.topK) { logits[$0] }
-            return drawSorted(candidates.map { (id: $0.id, weight: expf(($0.logit - maxLogit) / p.temperature)) })
+            let k = p.topK
+            if topIDs.count < k {
+                topIDs = [Int32](repeating: 0, count: k)
+                topValues = [Float](repeating: 0, count: k)
+            }
+            topIDs.withUnsafeMutableBufferPointer { ids in
+                topValues.withUnsafeMutableBufferPointer { vals in
+                    ck_top_k(base, Int64(n), Int32(k), ids.baseAddress!, vals.baseAddress!)
+                }
+            }
+            return drawSorted((0 ..< k).map { (id: Int(topIDs[$0]), weight: expf((topValues[$0] - maxLogit) / p.temperature)) })
         }
-        // Unnormalised probabilities; a token 30 temperatures below the best weighs < 1e-13 and is left at 0.
-        if weights.count != n { weights = [Float](repeating: 0, count: n) }
-        let invT = 1 / p.temperature
-        let floor = maxLogit - 30 * p.temperature
+        // Candidates and their unnormalised probabilities, in index order; a token 30 temperatures
+        // below the best weighs < 1e-13 and is left out.
+        if candidateIDs.count < n {
+            candidateIDs = [Int32](repeating: 0, count: n)
+            weights = [Float](repeating: 0, count: n)
+        }
         var total: Double = 0
-        weights.withUnsafeMutableBufferPointer { w in
-            for i in 0 ..< n {
-                let l = logits[i]
-                let v: Float = l >= floor ? expf((l - maxLogit) * invT) : 0
-                w[i] = v
-                total += Double(v)
+        let count = candidateIDs.withUnsafeMutableBufferPointer { ids in
+            weights.withUnsafeMutableBufferPointer { w in
+                Int(ck_sample_weights(base, Int64(n), maxLogit, 1 / p.temperature, maxLogit - 30 * p.temperature,
+                                      ids.baseAddress!, w.baseAddress!, &total))
             }
         }
         if p.topP >= 1 {
             // min-p keeps tokens at least minP as likely as the best (whose weight is 1).
-            let cut = p.minP
-            return weights.withUnsafeBufferPointer { w in
-                var kept = total
-                if cut > 0 {
-                    kept = 0
-                    for i in 0 ..< n where w[i] >= cut { kept += Double(w[i]) }
-                }
-                var r = Double.random(in: 0 ..< 1, using: &rng) * kept
-                var last = best
-                for i in 0 ..< n where w[i] > 0 && w[i] >= cut {
-                    r -= Double(w[i])
-                    last = i
-                    if r < 0 { return Int32(i) }
-                }
-                return Int32(last)
-            }
+            let u = Double.random(in: 0 ..< 1, using: &rng)
+            let j = weights.withUnsafeBufferPointer { ck_sample_draw($0.baseAddress!, Int64(count), p.minP, u) }
+            return j >= 0 ? candidateIDs[Int(j)] : Int32(best)
         }
         // Top-p: the nucleus lies among the tokens above some weight; find a threshold whose tokens hold the
         // mass, then sort only those.
         let target = Double(p.topP) * total
-        var candidates: [(id: Int, weight: Float)] = []
+        if nucleus.count < count { nucleus = [Int32](repeating: 0, count: count) }
+        var kept = 0
         for threshold: Float in [1e-2, 1e-4, 1e-7, 0] {
-            candidates.removeAll(keepingCapacity: true)
             var mass: Double = 0
-            weights.withUnsafeBufferPointer { w in
-                for i in 0 ..< n where w[i] > threshold || (threshold == 0 && w[i] > 0) {
-                    candidates.append((i, w[i]))
-                    mass += Double(w[i])
+            kept = weights.withUnsafeBufferPointer { w in
+                nucleus.withUnsafeMutableBufferPointer { out in
+                    Int(ck_sample_above(w.baseAddress!, Int64(count), threshold, out.baseAddress!, &mass))
                 }
             }
             if mass >= target { break }
+        }
+        var candidates: [(id: Int, weight: Float)] = []
+        candidates.reserveCapacity(kept)
+        for i in 0 ..< kept {
+            let j = Int(nucleus[i])
+            candidates.append((Int(candidateIDs[j]), weights[j]))
         }
         candidates.sort { $0.weight > $1.weight || ($0.weight == $1.weight && $0.id < $1.id) }
         var keep = candidates.count
@@ -160,40 +168,5 @@ public struct Sampler: Sendable {
             if r < 0 { return Int32(candidates[i].id) }
         }
         return Int32(candidates[keep - 1].id)
-    }
-
-    /// The k largest logits, descending, by a bounded min-heap.
-    static func topK(count: Int, k: Int, _ logit: (Int) -> Float) -> [(id: Int, logit: Float)] {
-        var heap: [(id: Int, logit: Float)] = []
-        heap.reserveCapacity(k)
-        func siftDown(_ start: Int) {
-            var i = start
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count && heap[l].logit < heap[m].logit { m = l }
-                if r < heap.count && heap[r].logit < heap[m].logit { m = r }
-                if m == i { return }
-                heap.swapAt(i, m)
-                i = m
-            }
-        }
-        for i in 0 ..< count {
-            let v = logit(i)
-            if heap.count < k {
-                heap.append((i, v))
-                var c = heap.count - 1
-                while c > 0 {
-                    let parent = (c - 1) / 2
-                    if heap[parent].logit <= heap[c].logit { break }
-                    heap.swapAt(parent, c)
-                    c = parent
-                }
-            } else if v > heap[0].logit {
-                heap[0] = (i, v)
-                siftDown(0)
-            }
-        }
-        return heap.sorted { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
     }
 }

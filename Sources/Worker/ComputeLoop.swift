@@ -129,12 +129,15 @@ final class ComputeLoop: @unchecked Sendable {
         let memory = now - memoryReadAt >= options.heartbeatInterval || !g.hasWork ? g.backend.memoryUsage() : nil
         if memory != nil { memoryReadAt = now }
         let done = UInt64(events.count { if case .done = $0 { return true } else { return false } })
+        let p = g.profile
+        let profile = StepTimes(steps: p.steps, tokens: p.tokens, seconds: p.byName)
         status.update {
             $0.steps = g.stepsCompleted
             $0.tokens = g.tokensGenerated
             $0.promptTokens = g.promptTokensProcessed
             $0.requestsDone += done
             $0.busySeconds += stepSeconds
+            $0.profile = profile
             if let memory {
                 $0.memory = Self.figures(memory, backend: g.backend)
                 $0.deviceBusyFraction = memory.deviceBusyFraction

@@ -1,3 +1,5 @@
+import Engine
+
 /// How a worker runs: its socket, its model and engine, and its batching limits.
 public struct WorkerOptions: Sendable {
     public enum Backend: String, Sendable, CaseIterable {
@@ -13,8 +15,12 @@ public struct WorkerOptions: Sendable {
     public var threads: Int
     /// Tokens one forward step may carry (decode tokens of every slot plus prefill chunks).
     public var maxBatchTokens: Int
-    /// Prompt tokens a prefilling sequence adds per step.
+    /// Prompt tokens a prefilling sequence adds per step, at most.
     public var prefillChunk: Int
+    /// Most tokens of a step in which sequences decode (0: maxBatchTokens).
+    public var stepTokens = 0
+    /// Target milliseconds of a step in which sequences decode (0: none).
+    public var stepTargetMs = 0.0
     /// Seconds between heartbeats.
     public var heartbeatInterval: Double
     /// Requests waiting for a slot beyond which new ones are refused as `overloaded`.
@@ -41,6 +47,12 @@ public struct WorkerOptions: Sendable {
         self.shutdownGrace = shutdownGrace
     }
 
+    /// How the generator fills its steps.
+    public var schedulingPolicy: SchedulingPolicy {
+        SchedulingPolicy(prefillChunk: prefillChunk, stepTokens: stepTokens > 0 ? stepTokens : nil,
+                         stepTarget: stepTargetMs > 0 ? stepTargetMs / 1000 : nil)
+    }
+
     /// Why these options cannot run, if they cannot.
     public var problem: String? {
         if slots < 1 || slots > 256 { return "--slots must be 1 to 256 (got \(slots))" }
@@ -48,6 +60,10 @@ public struct WorkerOptions: Sendable {
         if threads < 0 { return "--threads must be 0 (one per core) or more (got \(threads))" }
         if maxBatchTokens <= slots { return "--batch-tokens must exceed --slots (got \(maxBatchTokens) for \(slots) slots)" }
         if prefillChunk < 1 { return "--prefill-chunk must be positive" }
+        if stepTokens != 0 && !(stepTokens > slots && stepTokens <= maxBatchTokens) {
+            return "--step-tokens must be 0 or between --slots + 1 and --batch-tokens (got \(stepTokens))"
+        }
+        if !(stepTargetMs >= 0 && stepTargetMs <= 60_000) { return "--step-target-ms must be 0 to 60000 (got \(stepTargetMs))" }
         if !(heartbeatInterval > 0.01 && heartbeatInterval <= 60) { return "--heartbeat-interval must be 0.01 to 60 seconds" }
         if socketPath.utf8.count >= 108 { return "--socket path is longer than a Unix socket allows (107 bytes)" }
         return nil

@@ -16,6 +16,7 @@ final class WorkerStatus: @unchecked Sendable {
         var deviceBusyFraction: Double?
         /// Seconds the compute thread spent in forward steps.
         var busySeconds = 0.0
+        var profile: StepTimes?
     }
 
     private let lock = NSLock()
@@ -51,6 +52,6 @@ final class WorkerStatus: @unchecked Sendable {
         let uptime = Date().timeIntervalSince(started)
         return Stats(heartbeat: beat, promptTokens: s.promptTokens,
                      busyFraction: uptime > 0 ? min(1, s.busySeconds / uptime) : nil,
-                     deviceBusyFraction: s.deviceBusyFraction, slots: slots, context: context)
+                     deviceBusyFraction: s.deviceBusyFraction, slots: slots, context: context, profile: s.profile)
     }
 }

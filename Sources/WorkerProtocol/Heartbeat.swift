@@ -127,11 +127,13 @@ public struct Stats: Sendable, Equatable, Codable {
     public var slots: Int
     /// Tokens of context per sequence.
     public var context: Int
+    /// Where the compute thread's time went since the worker started.
+    public var profile: StepTimes?
 
     /// Stats of a worker.
     public init(
         heartbeat: Heartbeat, promptTokens: UInt64, busyFraction: Double? = nil, deviceBusyFraction: Double? = nil,
-        slots: Int, context: Int
+        slots: Int, context: Int, profile: StepTimes? = nil
     ) {
         self.heartbeat = heartbeat
         self.promptTokens = promptTokens
@@ -139,9 +141,11 @@ public struct Stats: Sendable, Equatable, Codable {
         self.deviceBusyFraction = deviceBusyFraction
         self.slots = slots
         self.context = context
+        self.profile = profile
     }
 
     enum CodingKeys: String, CodingKey {
+        case profile
         case heartbeat
         case promptTokens = "prompt_tokens"
         case busyFraction = "busy_fraction"
@@ -158,5 +162,30 @@ public struct Stats: Sendable, Equatable, Codable {
         deviceBusyFraction = try c.decodeNumberIfPresent(Double.self, forKey: .deviceBusyFraction)
         slots = try c.decodeNumber(Int.self, forKey: .slots)
         context = try c.decodeNumber(Int.self, forKey: .context)
+        profile = try c.decodeIfPresent(StepTimes.self, forKey: .profile)
+    }
+}
+
+/// A worker's compute time by phase (scheduling, matmul, attention, sampling, ...), in seconds
+/// since it started, over `steps` forward steps that carried `tokens` tokens.
+public struct StepTimes: Sendable, Equatable, Codable {
+    public var steps: UInt64
+    public var tokens: UInt64
+    public var seconds: [String: Double]
+
+    public init(steps: UInt64, tokens: UInt64, seconds: [String: Double]) {
+        self.steps = steps
+        self.tokens = tokens
+        self.seconds = seconds
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        steps = try c.decodeNumber(UInt64.self, forKey: .steps)
+        tokens = try c.decodeNumber(UInt64.self, forKey: .tokens)
+        seconds = try c.decode([String: Double].self, forKey: .seconds)
+        guard seconds.count <= 64, seconds.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw DecodingError.dataCorruptedError(forKey: .seconds, in: c, debugDescription: "profile seconds must be finite and non-negative")
+        }
     }
 }

@@ -25,7 +25,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Context length per sequence, in tokens.") var context: Int = 4096
     @Option(help: "CPU threads (0: one per core).") var threads: Int = 0
     @Option(help: "Tokens per forward step (decode tokens plus prefill chunks).") var batchTokens: Int = 128
-    @Option(help: "Prompt tokens a sequence prefills per step.") var prefillChunk: Int = 64
+    @Option(help: "Most prompt tokens a sequence prefills per step.") var prefillChunk: Int = 64
+    @Option(help: "Most tokens of a step in which sequences decode (0: --batch-tokens).") var stepTokens: Int = 0
+    @Option(help: "Target milliseconds of a step in which sequences decode; prompt chunks shrink to fit (0: none).")
+    var stepTargetMs: Double = 0
     @Option(help: "Seconds between heartbeats.") var heartbeatInterval: Double = 1
     @Option(help: "Seconds SIGTERM lets in-flight requests finish before cancelling them.") var shutdownGrace: Double = 30
     @Flag(help: "Exit with 'no device' when the only Vulkan device is a software renderer on the CPU (lavapipe).")
@@ -43,6 +46,8 @@ struct WorkerCommand: AsyncParsableCommand {
                                     prefillChunk: prefillChunk, heartbeatInterval: heartbeatInterval,
                                     shutdownGrace: shutdownGrace)
         options.hardwareOnly = hardwareOnly
+        options.stepTokens = stepTokens
+        options.stepTargetMs = stepTargetMs
         if let problem = options.problem { Self.exit(.badArguments, problem) }
         let server = WorkerServer(options: options, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint],

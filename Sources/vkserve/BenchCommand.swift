@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Benchmarks: engine speed beside a reference, and load, soak and reports against a running vkserved.",
         subcommands: [
             BenchSingleCommand.self, BenchEngineCommand.self, BenchLoadCommand.self, BenchSoakCommand.self,
-            BenchReportCommand.self,
+            BenchReportCommand.self, BenchSamplingCommand.self,
         ])
 }
 

@@ -26,6 +26,8 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Requests in the concurrent run.") var requests = 48
     @Option(help: "Requests in the single-client run (0 skips it).") var singleRequests = 4
     @Option(help: "Tokens generated per request (end-of-generation tokens are ignored).") var maxTokens = 256
+    @Option(help: "Target milliseconds of a step in which sequences decode (the worker's --step-target-ms; 0: none).")
+    var stepTargetMs: Double = 50
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -45,7 +47,7 @@ struct BenchEngineCommand: ParsableCommand {
         worker.executableURL = URL(fileURLWithPath: workerBinary)
         var args = ["--socket", socketPath, "--model", model, "--backend", backend, "--slots", "\(concurrency)",
                     "--context", "\(maxTokens + 64)", "--threads", "\(threads)",
-                    "--batch-tokens", "\(max(128, concurrency + 64))"]
+                    "--batch-tokens", "\(max(128, concurrency + 64))", "--step-target-ms", "\(stepTargetMs)"]
         if let device { args += ["--device", "\(device)"] }
         worker.arguments = args
         try worker.run()
@@ -70,7 +72,7 @@ struct BenchEngineCommand: ParsableCommand {
             default: continue
             }
         }
-        let before = try stats(socket)
+        let (before, _) = try stats(socket)
         let prompts = [
             "Write a short story about a lighthouse keeper.", "Explain how a refrigerator works.",
             "List the planets of the solar system and one fact about each.", "What makes a good cup of coffee?",
@@ -78,8 +80,9 @@ struct BenchEngineCommand: ParsableCommand {
         ]
         let runner = EngineLoadRun(socket: socket, prompts: prompts, maxTokens: maxTokens)
         let single = singleRequests > 0 ? try runner.run(concurrency: 1, requests: singleRequests, tag: "single") : nil
+        let (_, profileLoad) = try stats(socket)
         let many = try runner.run(concurrency: concurrency, requests: requests, tag: "load")
-        let after = try stats(socket)
+        let (after, profileAfter) = try stats(socket)
         try socket.send(SupervisorMessage.shutdown(deadlineMs: 5000).encoded())
 
         let report = BenchEngineReport(
@@ -89,7 +92,8 @@ struct BenchEngineCommand: ParsableCommand {
             tokens_per_second: many.tokensPerSecond,
             single: single.map { .init(requests: $0.requests, tokens_per_second: $0.tokensPerSecond, itl: LatencySummary($0.itl)) },
             scaling_efficiency: single.map { many.tokensPerSecond / (Double(concurrency) * $0.tokensPerSecond) },
-            memory_before: before, memory_after: after)
+            memory_before: before, memory_after: after,
+            step_breakdown: BenchEngineReport.Breakdown(before: profileLoad, after: profileAfter))
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -100,12 +104,12 @@ struct BenchEngineCommand: ParsableCommand {
     }
 
     /// The worker's memory figures, from a `stats` round trip.
-    func stats(_ socket: FrameSocket) throws -> BenchEngineReport.Memory {
+    func stats(_ socket: FrameSocket) throws -> (BenchEngineReport.Memory, StepTimes?) {
         try socket.send(SupervisorMessage.stats.encoded())
         while let frame = try socket.receive() {
             if case .stats(let s) = try WorkerMessage.decode(try frame.get()) {
                 let m = s.heartbeat.memory
-                return .init(rss_bytes: m.rss, vram_used_bytes: m.vramUsed, vram_budget_bytes: m.vramBudget)
+                return (.init(rss_bytes: m.rss, vram_used_bytes: m.vramUsed, vram_budget_bytes: m.vramBudget), s.profile)
             }
         }
         throw CommandFailure("the worker closed the connection")
@@ -153,6 +157,39 @@ struct BenchEngineReport: Encodable {
     var scaling_efficiency: Double?
     var memory_before: Memory
     var memory_after: Memory
+    var step_breakdown: Breakdown?
+
+    /// The worker's compute time during the run by phase, per step.
+    struct Breakdown: Encodable {
+        var steps: UInt64
+        var tokens_per_step: Double
+        var ms_per_step: [String: Double]
+
+        init?(before: StepTimes?, after: StepTimes?) {
+            guard let after else { return nil }
+            let b = before ?? StepTimes(steps: 0, tokens: 0, seconds: [:])
+            steps = after.steps - min(after.steps, b.steps)
+            guard steps > 0 else { return nil }
+            tokens_per_step = Double(after.tokens - min(after.tokens, b.tokens)) / Double(steps)
+            var ms: [String: Double] = [:]
+            for (k, v) in after.seconds {
+                let d = (v - (b.seconds[k] ?? 0)) * 1000 / Double(steps)
+                if d > 0.0005 { ms[k] = d }
+            }
+            ms_per_step = ms
+        }
+
+        var table: String {
+            let total = ms_per_step.values.reduce(0, +)
+            var lines = [String(format: "step breakdown (worker, %d steps, %.1f tokens a step, %.2f ms a step):",
+                                Int(steps), tokens_per_step, total)]
+            for (k, v) in ms_per_step.sorted(by: { $0.value > $1.value }) {
+                lines.append("  " + k.padding(toLength: 12, withPad: " ", startingAt: 0)
+                             + String(format: " %8.3f ms  %5.1f %%", v, total > 0 ? 100 * v / total : 0))
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
 
     var table: String {
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
@@ -180,6 +217,7 @@ struct BenchEngineReport: Encodable {
         out += "\nreference (llama.cpp 0c1e57098 batched decode, SmolLM2 Q4_1, 2 threads): 88 tok/s at 1, 163 tok/s at 12 (15 %)"
         out += "\nerrors: \(errors.isEmpty ? "none" : errors.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "))"
         out += "\nworker memory: before \(mem(memory_before)), after \(mem(memory_after))"
+        if let step_breakdown { out += "\n" + step_breakdown.table }
         return out
     }
 }

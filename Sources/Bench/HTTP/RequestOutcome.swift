@@ -32,6 +32,9 @@ public struct RequestOutcome: Codable, Sendable {
     public var error: String?
     public var httpStatus: Int?
     public var message: String?
+    /// 1 when the request went again on a new connection because its pooled one had been closed by
+    /// the server while idle (nothing had reached the server); nil otherwise.
+    public var retries: Int?
 
     public var ok: Bool { error == nil }
 
@@ -51,6 +54,7 @@ public struct RequestOutcome: Codable, Sendable {
         case promptTokens = "prompt_tokens"
         case finishReason = "finish_reason"
         case httpStatus = "http_status"
+        case retries
     }
 
     public init(phase: String, index: Int, client: Int, startS: Double) {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 
 /// Sends one streamed completion and times it: the first chunk carrying text (TTFT), every gap between such
 /// chunks (ITL), the end (E2E); tokens come from the server's `usage`, never from counting chunks.
@@ -30,7 +31,14 @@ struct StreamingRequest {
         var timing = ChunkTiming()
         do {
             let exchange: Exchange = try await Self.withDeadline(seconds: Double(timeoutSeconds)) { [self] in
-                try await self.exchange(progress)
+                do {
+                    return try await self.exchange(progress)
+                } catch where progress.current.status == 0 && Self.isStaleConnection(error) {
+                    // The pooled connection was closed by the server while idle (llama-server does this):
+                    // nothing reached the server, so the request goes again once, on a new connection.
+                    progress.withLock { $0.retried = true }
+                    return try await self.exchange(progress)
+                }
             }
             timing = exchange.timing
             outcome.httpStatus = exchange.status
@@ -55,6 +63,7 @@ struct StreamingRequest {
             outcome.error = Self.kind(of: error)
             outcome.message = ServerEndpoint.describe(error)
         }
+        if progress.current.retried { outcome.retries = 1 }
         let end = MonotonicClock.now()
         outcome.endS = MonotonicClock.seconds(runStart, end)
         outcome.chunks = timing.chunks
@@ -83,6 +92,8 @@ struct StreamingRequest {
     /// How far a request got: what a timeout or a broken connection leaves to report.
     struct Partial: Sendable {
         var status = 0
+        /// Whether the request went again after its pooled connection turned out closed.
+        var retried = false
         var chunks = 0
         var first: UInt64?
 
@@ -144,6 +155,21 @@ struct StreamingRequest {
             guard let first = try await group.next(), let value = first else { throw RequestTimedOut() }
             return value
         }
+    }
+
+    /// Errors of a pooled connection the server closed before this request was written to it.
+    static func isStaleConnection(_ error: any Error) -> Bool {
+        if let e = error as? HTTPClientError {
+            return e == .remoteConnectionClosed
+        }
+        if let e = error as? ChannelError {
+            switch e {
+            case .ioOnClosedChannel, .outputClosed, .alreadyClosed, .eof: return true
+            default: return false
+            }
+        }
+        if let e = error as? IOError { return e.errnoCode == EPIPE || e.errnoCode == ECONNRESET }
+        return false
     }
 
     static func kind(of error: any Error) -> String {

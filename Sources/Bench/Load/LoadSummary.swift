@@ -130,14 +130,18 @@ extension LoadSummary {
                     ? ""
                     : " ("
                         + load.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-                        .joined(separator: ", ") + ")"))
+                        .joined(separator: ", ") + ")")
+                + ((load.retried ?? 0) > 0
+                    ? "; \(load.retried!) sent again on a new connection (the server had closed the idle one)" : ""))
         if let g = load.generator {
             out.append(
                 "generator: \(g.late) requests sent over \(Format.fixed(g.lateThresholdMs, 0)) ms late, "
                     + "p99 lag \(Format.fixed(g.p99Ms)) ms, max \(Format.fixed(g.maxMs)) ms"
                     + (g.fellBehind ? " — FELL BEHIND its schedule" : ""))
         }
-        if let check = load.serverCounts {
+        if let check = load.serverCounts, !check.server.available {
+            out.append("server counters: not available (the server exports no vkserved counters at /metrics)")
+        } else if let check = load.serverCounts {
             out.append(
                 "server counters: \(check.server.requests) requests, \(check.server.tokensGenerated) tokens "
                     + "(client: \(check.clientRequestsByStatus.values.reduce(0, +)), \(check.clientTokens)): "

@@ -90,7 +90,7 @@ public enum LoadTest {
 
         notes += problems
         for phase in [warmup, baseline, load].compactMap({ $0?.summary }) {
-            if let check = phase.serverCounts, !(check.requestsAgree && check.tokensAgree) {
+            if let check = phase.serverCounts, check.agrees == false {
                 notes.append(
                     "\(phase.name): the server's counters disagree with the client's counts "
                         + "(server \(check.server.requestsByStatus) requests, \(check.server.tokensGenerated) tokens; "

@@ -9,6 +9,9 @@ public struct PhaseSummary: Codable, Sendable {
     public var succeeded: Int
     public var failed: Int
     public var errors: [String: Int]
+    /// Requests sent again on a new connection because the server had closed their pooled one
+    /// while idle (before any of the request reached it); nil in runs recorded before this count.
+    public var retried: Int?
     /// From the first send to the last response.
     public var durationS: Double
     /// Output tokens of the successful requests, from the server's usage.
@@ -25,7 +28,7 @@ public struct PhaseSummary: Codable, Sendable {
     public var generator: GeneratorLag?
 
     enum CodingKeys: String, CodingKey {
-        case name, mode, concurrency, rate, requests, succeeded, failed, errors, latency, generator
+        case name, mode, concurrency, rate, requests, succeeded, failed, errors, latency, generator, retried
         case durationS = "duration_s"
         case outputTokens = "output_tokens"
         case promptTokens = "prompt_tokens"
@@ -47,6 +50,8 @@ public struct ServerCountCheck: Codable, Sendable {
     public var clientTokens: Int
     public var requestsAgree: Bool
     public var tokensAgree: Bool
+    /// Whether the counts agree; nil when the server has no vkserved counters to compare with.
+    public var agrees: Bool? { server.available ? requestsAgree && tokensAgree : nil }
 
     enum CodingKeys: String, CodingKey {
         case server
@@ -113,6 +118,7 @@ extension PhaseSummary {
         var errors: [String: Int] = [:]
         for o in outcomes { if let e = o.error { errors[e, default: 0] += 1 } }
         self.errors = errors
+        retried = outcomes.reduce(0) { $0 + ($1.retries ?? 0) }
         self.durationS = durationS
         outputTokens = ok.reduce(0) { $0 + ($1.completionTokens ?? 0) }
         promptTokens = ok.reduce(0) { $0 + ($1.promptTokens ?? 0) }

@@ -8,6 +8,9 @@ public struct ServerCounters: Codable, Sendable, Equatable {
     public var retries: Int
     /// `vkserve_worker_exits_total` by reason.
     public var workerExits: [String: Int]
+    /// Whether the server exports vkserved's counters at all: another server (llama-server, say)
+    /// has none, and its counts are "not available", not zero.
+    public var available: Bool
 
     enum CodingKeys: String, CodingKey {
         case requestsByStatus = "requests_by_status"
@@ -16,6 +19,18 @@ public struct ServerCounters: Codable, Sendable, Equatable {
         case queueRejected = "queue_rejected"
         case retries
         case workerExits = "worker_exits"
+        case available
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        requestsByStatus = try c.decode([String: Int].self, forKey: .requestsByStatus)
+        tokensGenerated = try c.decode(Int.self, forKey: .tokensGenerated)
+        promptTokens = try c.decode(Int.self, forKey: .promptTokens)
+        queueRejected = try c.decode(Int.self, forKey: .queueRejected)
+        retries = try c.decode(Int.self, forKey: .retries)
+        workerExits = try c.decode([String: Int].self, forKey: .workerExits)
+        available = try c.decodeIfPresent(Bool.self, forKey: .available) ?? true
     }
 
     static let generationEndpoints = ["/v1/completions", "/v1/chat/completions"]
@@ -35,6 +50,7 @@ public struct ServerCounters: Codable, Sendable, Equatable {
         queueRejected = Int(metrics.sum("vkserve_queue_rejected_total") ?? 0)
         retries = Int(metrics.sum("vkserve_request_retries_total") ?? 0)
         workerExits = metrics.byLabel("vkserve_worker_exits_total", "reason").mapValues { Int($0) }
+        available = metrics.sum("vkserve_http_requests_total") != nil || metrics.sum("vkserve_tokens_generated_total") != nil
     }
 
     public init() {
@@ -44,6 +60,7 @@ public struct ServerCounters: Codable, Sendable, Equatable {
         queueRejected = 0
         retries = 0
         workerExits = [:]
+        available = true
     }
 
     /// What happened between `earlier` and `self` (zero-valued entries dropped).
@@ -63,6 +80,7 @@ public struct ServerCounters: Codable, Sendable, Equatable {
         d.queueRejected = queueRejected - earlier.queueRejected
         d.retries = retries - earlier.retries
         d.workerExits = delta(workerExits, earlier.workerExits)
+        d.available = available && earlier.available
         return d
     }
 

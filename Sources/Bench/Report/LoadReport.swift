@@ -141,7 +141,9 @@ public enum LoadReport {
             "run completed", "\(s.load.succeeded) of \(s.load.requests) requests succeeded",
             s.verdict == "run_failed" ? "❌ FAIL" : "✅ pass", "",
         ])
-        if let counts = s.load.serverCounts {
+        if let counts = s.load.serverCounts, counts.agrees == nil {
+            checks.append(["counts agree with the server's /metrics", "not available (no vkserved counters)", "—", ""])
+        } else if let counts = s.load.serverCounts {
             let agree = counts.requestsAgree && counts.tokensAgree
             checks.append([
                 "counts agree with the server's /metrics",

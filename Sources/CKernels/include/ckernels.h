@@ -55,6 +55,9 @@ int ck_pool_size(const ck_pool *pool);
 typedef void (*ck_task_fn)(void *ctx, int ith, int nth);
 /// Run fn(ctx, ith, nth) on every thread of the pool (the caller is ith 0) and return when all are done.
 void ck_pool_run(ck_pool *pool, ck_task_fn fn, void *ctx);
+/// fn(ctx, i) for every i in [0, n), spread over the pool's threads as they come free (the caller
+/// takes part); returns when all are done.
+void ck_pool_for(ck_pool *pool, int64_t n, void (*fn)(void *ctx, int64_t i), void *ctx);
 
 // ---- matrix products ----------------------------------------------------------------------
 /// out[t * out_stride + r] = dot(weight row r, activation row t) for r < rows, t < n_tok.

@@ -51,6 +51,16 @@ struct ConfigRule {
                 return (1...max(batch, 1)).contains(chunk)
                     ? nil : "must be between 1 and model.batch_tokens (\(batch)), got \(chunk)"
             },
+            ConfigRule("model.step_tokens", related: ["model.batch_tokens", "model.slots"]) { config in
+                let m = config.model
+                if m.stepTokens == 0 { return nil }
+                return m.stepTokens > m.slots && m.stepTokens <= m.batchTokens ? nil
+                    : "must be 0 (= batch_tokens) or between model.slots + 1 (\(m.slots + 1)) and model.batch_tokens (\(m.batchTokens)), got \(m.stepTokens)"
+            },
+            ConfigRule("model.step_target") { config in
+                let t = config.model.stepTarget
+                return t >= .zero && t <= .seconds(60) ? nil : "must be 0s (no target) to 60s"
+            },
 
             atLeast("workers.vulkan", \.workers.vulkan, 0),
             atLeast("workers.cpu", \.workers.cpu, 0),

@@ -9,8 +9,15 @@ extension SupervisorConfig {
         public var slots: Int
         /// Most tokens one forward pass processes, at least 1. Key `batch_tokens`.
         public var batchTokens: Int
-        /// Prompt tokens per prefill step, 1...`batchTokens`. Key `prefill_chunk`.
+        /// Most prompt tokens one sequence adds to a step, 1...`batchTokens`. Key `prefill_chunk`.
         public var prefillChunk: Int
+        /// Most tokens of a step in which sequences decode (their tokens plus prompt chunks);
+        /// 0 = `batchTokens`. Key `step_tokens`.
+        public var stepTokens: Int
+        /// How long a step in which sequences decode should take: prompt tokens join it only as
+        /// far as the measured step cost allows (the inter-token gap the streams see); 0 = no
+        /// target. Key `step_target`.
+        public var stepTarget: Duration
 
         /// Creates a model section; every parameter defaults to the documented default.
         public init(
@@ -18,13 +25,17 @@ extension SupervisorConfig {
             context: Int = 4096,
             slots: Int = 12,
             batchTokens: Int = 128,
-            prefillChunk: Int = 64
+            prefillChunk: Int = 64,
+            stepTokens: Int = 0,
+            stepTarget: Duration = .milliseconds(50)
         ) {
             self.path = path
             self.context = context
             self.slots = slots
             self.batchTokens = batchTokens
             self.prefillChunk = prefillChunk
+            self.stepTokens = stepTokens
+            self.stepTarget = stepTarget
         }
     }
 }

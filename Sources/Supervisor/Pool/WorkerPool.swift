@@ -564,6 +564,8 @@ public final class WorkerPool: Service, @unchecked Sendable {
             "--slots", "\(c.model.slots)", "--context", "\(c.model.context)",
             "--threads", "\(c.workers.threads)", "--batch-tokens", "\(c.model.batchTokens)",
             "--prefill-chunk", "\(c.model.prefillChunk)",
+            "--step-tokens", "\(c.model.stepTokens)",
+            "--step-target-ms", "\(c.model.stepTarget.seconds * 1000)",
             "--heartbeat-interval", "\(c.health.heartbeatInterval.seconds)",
             "--shutdown-grace", "\(c.restart.drainTimeout.seconds)",
         ]

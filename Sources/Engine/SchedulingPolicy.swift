@@ -1,0 +1,39 @@
+/// How the generator fills a step: decoding sequences always take their one token; prompts fill
+/// what the budget leaves, in the order the requests arrived (chunked prefill).
+///
+/// The trade-off: every prompt token added to a step lengthens the gap between the decoding
+/// sequences' tokens (inter-token latency) and shortens the wait of the prompt's own first token.
+/// `stepTokens` bounds it by count; `stepTarget` by measured time, which follows the model, the
+/// machine and the context without tuning. Prompts always progress by at least `minimumPrefill`
+/// tokens a step, so a target the machine cannot meet slows first tokens but never stops them.
+public struct SchedulingPolicy: Sendable, Equatable {
+    /// Most prompt tokens one sequence adds to a step.
+    public var prefillChunk: Int
+    /// Most tokens in a step in which sequences decode (their tokens plus prompt chunks); nil: the
+    /// backend's batch limit. Steps without decoding sequences always use the whole batch limit.
+    public var stepTokens: Int?
+    /// Seconds a step in which sequences decode should take; prompt tokens are added only as far
+    /// as the learned step cost allows. nil: no time target.
+    public var stepTarget: Double?
+    /// Prompt tokens a step in which sequences decode takes at least, while prompts wait.
+    public var minimumPrefill: Int
+
+    public init(prefillChunk: Int = 64, stepTokens: Int? = nil, stepTarget: Double? = nil, minimumPrefill: Int = 8) {
+        self.prefillChunk = prefillChunk
+        self.stepTokens = stepTokens
+        self.stepTarget = stepTarget
+        self.minimumPrefill = minimumPrefill
+    }
+
+    /// Prompt tokens a step may take beside `decoding` sequences, on a backend whose steps carry
+    /// at most `batchLimit` tokens.
+    public func prefillBudget(decoding: Int, batchLimit: Int, cost: StepCostModel) -> Int {
+        let room = batchLimit - decoding
+        guard decoding > 0 else { return room }
+        var budget = min(room, (stepTokens ?? batchLimit) - decoding)
+        if let stepTarget, let fit = cost.tokens(within: stepTarget) {
+            budget = min(budget, fit - decoding)
+        }
+        return min(room, max(budget, minimumPrefill))
+    }
+}
