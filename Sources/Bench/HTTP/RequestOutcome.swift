@@ -32,8 +32,8 @@ public struct RequestOutcome: Codable, Sendable {
     public var error: String?
     public var httpStatus: Int?
     public var message: String?
-    /// 1 when the request went again on a new connection because its pooled one had been closed by
-    /// the server while idle (nothing had reached the server); nil otherwise.
+    /// How often the request went again on another connection because its pooled one had been
+    /// closed by the server while idle (nothing had reached the server); nil when it did not.
     public var retries: Int?
 
     public var ok: Bool { error == nil }

@@ -31,13 +31,19 @@ struct StreamingRequest {
         var timing = ChunkTiming()
         do {
             let exchange: Exchange = try await Self.withDeadline(seconds: Double(timeoutSeconds)) { [self] in
-                do {
-                    return try await self.exchange(progress)
-                } catch where progress.current.status == 0 && Self.isStaleConnection(error) {
-                    // The pooled connection was closed by the server while idle (llama-server does this):
-                    // nothing reached the server, so the request goes again once, on a new connection.
-                    progress.withLock { $0.retried = true }
-                    return try await self.exchange(progress)
+                // A pooled connection the server closed while idle (llama-server does this) fails before
+                // any of the request reached the server: the request goes again. The pool drops each
+                // dead connection as it fails, so the tries are bounded by the pool's size.
+                var attempt = 0
+                while true {
+                    do {
+                        return try await self.exchange(progress)
+                    } catch where attempt < Self.staleConnectionRetries && progress.current.status == 0
+                        && Self.isStaleConnection(error)
+                    {
+                        attempt += 1
+                        progress.withLock { $0.retries = attempt }
+                    }
                 }
             }
             timing = exchange.timing
@@ -63,7 +69,7 @@ struct StreamingRequest {
             outcome.error = Self.kind(of: error)
             outcome.message = ServerEndpoint.describe(error)
         }
-        if progress.current.retried { outcome.retries = 1 }
+        if progress.current.retries > 0 { outcome.retries = progress.current.retries }
         let end = MonotonicClock.now()
         outcome.endS = MonotonicClock.seconds(runStart, end)
         outcome.chunks = timing.chunks
@@ -92,8 +98,8 @@ struct StreamingRequest {
     /// How far a request got: what a timeout or a broken connection leaves to report.
     struct Partial: Sendable {
         var status = 0
-        /// Whether the request went again after its pooled connection turned out closed.
-        var retried = false
+        /// How often the request went again after its pooled connection turned out closed.
+        var retries = 0
         var chunks = 0
         var first: UInt64?
 
@@ -156,6 +162,9 @@ struct StreamingRequest {
             return value
         }
     }
+
+    /// Tries on further connections after a stale one: more than the clients a run has.
+    static let staleConnectionRetries = 16
 
     /// Errors of a pooled connection the server closed before this request was written to it.
     static func isStaleConnection(_ error: any Error) -> Bool {

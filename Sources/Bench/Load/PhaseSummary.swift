@@ -118,7 +118,7 @@ extension PhaseSummary {
         var errors: [String: Int] = [:]
         for o in outcomes { if let e = o.error { errors[e, default: 0] += 1 } }
         self.errors = errors
-        retried = outcomes.reduce(0) { $0 + ($1.retries ?? 0) }
+        retried = outcomes.filter { ($0.retries ?? 0) > 0 }.count
         self.durationS = durationS
         outputTokens = ok.reduce(0) { $0 + ($1.completionTokens ?? 0) }
         promptTokens = ok.reduce(0) { $0 + ($1.promptTokens ?? 0) }
