@@ -165,9 +165,13 @@ public final class Generator {
             batch.append(token: s.pending, position: s.position, slot: s.slot, wantLogits: true)
             rows.append(s)
         }
-        var budget = policy.prefillBudget(decoding: batch.count, batchLimit: backend.maxBatchTokens, cost: cost)
+        let oldestPrompt = active.lazy.filter(\.isPrefilling).map(\.submitted).min()
+        var budget = policy.prefillBudget(decoding: batch.count, batchLimit: backend.maxBatchTokens, cost: cost,
+                                          promptWait: oldestPrompt.map { t0 - $0 } ?? 0)
+        // The per-sequence chunk protects decoding streams; with none, a prompt takes what the batch holds.
+        let chunk = batch.count > 0 ? policy.prefillChunk : backend.maxBatchTokens
         for s in active where s.isPrefilling && budget > 0 {
-            let n = min(policy.prefillChunk, s.request.promptIDs.count - s.prefilled, budget)
+            let n = min(chunk, s.request.promptIDs.count - s.prefilled, budget)
             let last = s.prefilled + n == s.request.promptIDs.count
             for j in 0 ..< n {
                 batch.append(token: s.request.promptIDs[s.prefilled + j], position: s.prefilled + j, slot: s.slot,

@@ -24,6 +24,8 @@ final class ComputeLoop: @unchecked Sendable {
     let logger: Logger
     /// Sends a message to the connected supervisor, if any (dropped otherwise).
     let send: @Sendable (WorkerMessage) -> Void
+    /// Sends a step's messages together (one write); defaults to one `send` each.
+    var sendAll: @Sendable ([WorkerMessage]) -> Void
     private let condition = NSCondition()
     private var inbox: [Command] = []
     private var draining = false
@@ -40,6 +42,7 @@ final class ComputeLoop: @unchecked Sendable {
         self.options = options
         self.logger = logger
         self.send = send
+        sendAll = { for m in $0 { send(m) } }
         fault = WorkerFault.fromEnvironment
     }
 
@@ -144,18 +147,21 @@ final class ComputeLoop: @unchecked Sendable {
             }
         }
         updateCounts()
+        var messages: [WorkerMessage] = []
+        messages.reserveCapacity(events.count)
         for e in events {
             switch e {
             case .token(let id, let index, let token, let text):
-                send(.token(TokenEvent(id: id, index: index, token: token, text: text)))
+                messages.append(.token(TokenEvent(id: id, index: index, token: token, text: text)))
             case .done(let id, let reason, let prompt, let completion, let tail, let t):
-                send(.done(Done(id: id, reason: Self.reason(reason), usage: Usage(promptTokens: prompt, completionTokens: completion),
+                messages.append(.done(Done(id: id, reason: Self.reason(reason), usage: Usage(promptTokens: prompt, completionTokens: completion),
                                 timings: Timings(queueMs: t.queued * 1000, prefillMs: t.prefill * 1000,
                                                  firstTokenMs: t.firstToken * 1000, decodeMs: t.decode * 1000,
                                                  totalMs: t.total * 1000),
                                 tail: tail)))
             }
         }
+        sendAll(messages)
     }
 
     static func figures(_ m: MemoryUsage, backend: any ComputeBackend) -> MemoryFigures {

@@ -31,7 +31,7 @@ public struct WorkerOptions: Sendable {
     public var hardwareOnly = false
 
     public init(socketPath: String, modelPath: String, backend: Backend = .cpu, device: Int? = nil, slots: Int = 4,
-                context: Int = 4096, threads: Int = 0, maxBatchTokens: Int = 128, prefillChunk: Int = 64,
+                context: Int = 4096, threads: Int = 0, maxBatchTokens: Int = 512, prefillChunk: Int = 64,
                 heartbeatInterval: Double = 1, maxQueued: Int? = nil, shutdownGrace: Double = 30) {
         self.socketPath = socketPath
         self.modelPath = modelPath

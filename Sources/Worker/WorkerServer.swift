@@ -80,6 +80,7 @@ public final class WorkerServer: Service, @unchecked Sendable {
         WorkerFault.injectAtWarmUp(logger: logger)
         let generator = Generator(backend: loaded.backend, policy: options.schedulingPolicy)
         let loop = ComputeLoop(generator: generator, status: status, options: options, logger: logger) { self.send($0) }
+        loop.sendAll = { self.send($0) }
         let memory = loaded.backend.memoryUsage()
         status.update {
             $0.state = .ready
@@ -121,9 +122,16 @@ public final class WorkerServer: Service, @unchecked Sendable {
     }
 
     func send(_ message: WorkerMessage) {
-        guard let c = currentConnection else { return }
+        send([message])
+    }
+
+    /// Sends messages in one write: a step's tokens wake the supervisor once, not once per token.
+    func send(_ messages: [WorkerMessage]) {
+        guard !messages.isEmpty, let c = currentConnection else { return }
+        var bytes: [UInt8] = []
+        for m in messages { bytes += m.encoded() }
         do {
-            try c.send(message.encoded())
+            try c.send(bytes)
         } catch {
             logger.warning("dropping the supervisor connection: \(error)")
             c.shutdown()

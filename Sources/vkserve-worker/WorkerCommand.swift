@@ -24,7 +24,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Sequences decoded together.") var slots: Int = 4
     @Option(help: "Context length per sequence, in tokens.") var context: Int = 4096
     @Option(help: "CPU threads (0: one per core).") var threads: Int = 0
-    @Option(help: "Tokens per forward step (decode tokens plus prefill chunks).") var batchTokens: Int = 128
+    @Option(help: "Tokens per forward step (decode tokens plus prefill chunks).") var batchTokens: Int = 512
     @Option(help: "Most prompt tokens a sequence prefills per step.") var prefillChunk: Int = 64
     @Option(help: "Most tokens of a step in which sequences decode (0: --batch-tokens).") var stepTokens: Int = 0
     @Option(help: "Target milliseconds of a step in which sequences decode; prompt chunks shrink to fit (0: none).")

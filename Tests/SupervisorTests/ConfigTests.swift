@@ -167,7 +167,7 @@ struct ConfigTests {
         #expect(config.model.path == "models/SmolLM2-135M-Instruct.Q4_1.gguf")
         #expect(config.model.context == 4096)
         #expect(config.model.slots == 12)
-        #expect(config.model.batchTokens == 128)
+        #expect(config.model.batchTokens == 512)
         #expect(config.model.prefillChunk == 64)
         #expect(config.workers.vulkan == 1)
         #expect(config.workers.cpu == 0)

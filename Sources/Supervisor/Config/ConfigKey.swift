@@ -170,7 +170,7 @@ extension ConfigKey {
             ConfigKey("model", "batch_tokens", .int(\.model.batchTokens),
                       "Most tokens one forward pass processes (at least 1)."),
             ConfigKey("model", "prefill_chunk", .int(\.model.prefillChunk),
-                      "Most prompt tokens one sequence adds to a step (1...batch_tokens)."),
+                      "Most prompt tokens one sequence adds to a step beside decoding sequences (1...batch_tokens)."),
             ConfigKey("model", "step_tokens", .int(\.model.stepTokens),
                       "Most tokens of a step in which sequences decode, prompt chunks included (0 = batch_tokens)."),
             ConfigKey("model", "step_target", .duration(\.model.stepTarget),

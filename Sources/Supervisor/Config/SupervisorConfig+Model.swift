@@ -9,7 +9,8 @@ extension SupervisorConfig {
         public var slots: Int
         /// Most tokens one forward pass processes, at least 1. Key `batch_tokens`.
         public var batchTokens: Int
-        /// Most prompt tokens one sequence adds to a step, 1...`batchTokens`. Key `prefill_chunk`.
+        /// Most prompt tokens one sequence adds to a step beside decoding sequences, 1...`batchTokens`.
+        /// Key `prefill_chunk`.
         public var prefillChunk: Int
         /// Most tokens of a step in which sequences decode (their tokens plus prompt chunks);
         /// 0 = `batchTokens`. Key `step_tokens`.
@@ -24,7 +25,7 @@ extension SupervisorConfig {
             path: String = "models/SmolLM2-135M-Instruct.Q4_1.gguf",
             context: Int = 4096,
             slots: Int = 12,
-            batchTokens: Int = 128,
+            batchTokens: Int = 512,
             prefillChunk: Int = 64,
             stepTokens: Int = 0,
             stepTarget: Duration = .milliseconds(50)
