@@ -138,7 +138,8 @@ void ck_top_k(const float *x, int64_t n, int k, int32_t *ids, float *vals) {
     if (k > n) k = (int)n;
     heap_t h = {.id = ids, .v = vals, .count = 0};
     int64_t i = 0;
-    for (; i < k; i++) heap_push(&h, (int32_t)i, x[i]);
+    // A NaN logit (a broken model) counts as -inf: it must not freeze the heap's least value.
+    for (; i < k; i++) heap_push(&h, (int32_t)i, x[i] == x[i] ? x[i] : -INFINITY);
 #if defined(__x86_64__)
     if (ck_cpu_features() & CK_FEAT_AVX2) i = top_k_avx2(&h, x, i, n);
 #endif

@@ -58,7 +58,7 @@ struct ConfigTests {
         path = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
         context = 4096
         slots = 12
-        batch_tokens = 128
+        batch_tokens = 512
         prefill_chunk = 64
         [workers]
         vulkan = 1
@@ -101,6 +101,8 @@ struct ConfigTests {
             slots = 4
             batch_tokens = 256
             prefill_chunk = 256
+            step_tokens = 128
+            step_target = "30ms"
 
             [workers]
             vulkan = 2
@@ -138,7 +140,8 @@ struct ConfigTests {
             config.runtimeDir = "/tmp/vk"
             config.workerBinary = "/opt/vkserve/bin/vkserve-worker"
             config.model = .init(
-                path: "/srv/models/qwen.gguf", context: 8192, slots: 4, batchTokens: 256, prefillChunk: 256
+                path: "/srv/models/qwen.gguf", context: 8192, slots: 4, batchTokens: 256, prefillChunk: 256,
+                stepTokens: 128, stepTarget: .milliseconds(30)
             )
             config.workers = .init(vulkan: 2, cpu: 1, cpuFallback: false, threads: 6, device: 1)
             config.health = .init(
@@ -347,8 +350,11 @@ struct ConfigTests {
         .init("[model]\ncontext = 63\n", "model.context", line: 2, "must be between 64 and 1048576, got 63"),
         .init("[model]\ncontext = 1_048_577\n", "model.context", line: 2, "must be between 64 and 1048576"),
         .init("[model]\nbatch_tokens = 0\n", "model.batch_tokens", line: 2, "must be at least 1, got 0"),
-        .init("[model]\nprefill_chunk = 200\n", "model.prefill_chunk", line: 2,
-              "must be between 1 and model.batch_tokens (128), got 200"),
+        .init("[model]\nprefill_chunk = 600\n", "model.prefill_chunk", line: 2,
+              "must be between 1 and model.batch_tokens (512), got 600"),
+        .init("[model]\nstep_tokens = 12\n", "model.step_tokens", line: 2,
+              "must be 0 (= batch_tokens) or between model.slots + 1 (13) and model.batch_tokens (512), got 12"),
+        .init("[model]\nstep_target = \"2m\"\n", "model.step_target", line: 2, "must be 0s (no target) to 60s"),
         .init("[model]\nprefill_chunk = 0\n", "model.prefill_chunk", line: 2, "must be between 1 and"),
         .init("[workers]\ncpu = 1\nvulkan = -1\n", "workers.vulkan", line: 3, "must be at least 0, got -1"),
         .init("[workers]\ncpu = -2\n", "workers.cpu", line: 2, "must be at least 0, got -2"),

@@ -11,7 +11,7 @@ extern "C" {
 /// -inf when no value is above -inf.
 int64_t ck_argmax(const float *x, int64_t n, float *max);
 
-/// The k largest values of x (1 <= k <= n) as a bounded min-heap keeps them (a value replaces the
+/// The k largest values of x (1 <= k <= n; NaN counts as -inf) as a bounded min-heap keeps them (a value replaces the
 /// heap's least only when strictly greater), then ordered by value descending, index ascending.
 /// Writes k ids and values.
 void ck_top_k(const float *x, int64_t n, int k, int32_t *ids, float *vals);
