@@ -38,7 +38,7 @@ struct StaleConnectionTests {
         #expect(s.load.outputTokens == 24 * 5)
         let check = try #require(s.load.serverCounts)
         #expect(check.agrees == nil && !check.server.available)
-        #expect(r.out.contains("server counters: not available"), r.out)
+        #expect(r.out.contains("server counters: not available"), "\(r.out)")
         #expect(!s.notes.contains { $0.contains("disagree") }, "\(s.notes)")
         let lines = try readLines(out.file("requests.jsonl"))
         #expect(lines.contains { ($0["retries"] as? Int ?? 0) > 0 })
