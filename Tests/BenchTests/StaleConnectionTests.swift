@@ -17,7 +17,8 @@ struct StaleConnectionTests {
         server.arguments = ["python3", Paths.root.appendingPathComponent("Tests/clients/one_request_per_connection.py").path, portFile]
         try server.run()
         defer {
-            server.terminate()
+            // SIGKILL: the test runner's children may inherit SIGTERM ignored.
+            kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
         var port: String?
