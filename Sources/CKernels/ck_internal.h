@@ -96,12 +96,8 @@ size_t ck_block_bytes(int type);
 // ---- per-ISA tile kernels ----
 // Computes out[t*os + r] = dot(w row r, x row t) for r < nr, t < nt (nr <= CK_TILE_R, nt <= CK_TILE_T).
 // n: elements per row; w rows are wrs bytes apart, x rows xrs bytes apart.
-#ifndef CK_TILE_R
 #define CK_TILE_R 4
-#endif
-#ifndef CK_TILE_T
 #define CK_TILE_T 4
-#endif
 typedef void (*ck_tile_fn)(int64_t n, const uint8_t *w, size_t wrs, int nr,
                            const uint8_t *x, size_t xrs, int nt, float *out, int64_t os);
 // Returns the tile kernel for `type` of the given family (1 avx2, 2 avx512, 3 avx512vnni), or NULL.

@@ -144,12 +144,13 @@ void ck_top_k(const float *x, int64_t n, int k, int32_t *ids, float *vals) {
     if (ck_cpu_features() & CK_FEAT_AVX2) i = top_k_avx2(&h, x, i, n);
 #endif
     top_k_scalar(&h, x, i, n);
-    pair_t *p = malloc(sizeof(pair_t) * (size_t)k);
+    pair_t stack[256];   // top-k is usually tens: no allocation per token
+    pair_t *p = k <= 256 ? stack : malloc(sizeof(pair_t) * (size_t)k);
     if (!p) return;
     for (int j = 0; j < k; j++) { p[j].id = ids[j]; p[j].v = vals[j]; }
     qsort(p, (size_t)k, sizeof(pair_t), by_value_then_id);
     for (int j = 0; j < k; j++) { ids[j] = p[j].id; vals[j] = p[j].v; }
-    free(p);
+    if (p != stack) free(p);
 }
 
 // ---- temperature weights --------------------------------------------------------------------

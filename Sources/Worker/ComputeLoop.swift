@@ -22,10 +22,9 @@ final class ComputeLoop: @unchecked Sendable {
     let status: WorkerStatus
     let options: WorkerOptions
     let logger: Logger
-    /// Sends a message to the connected supervisor, if any (dropped otherwise).
-    let send: @Sendable (WorkerMessage) -> Void
-    /// Sends a step's messages together (one write); defaults to one `send` each.
-    var sendAll: @Sendable ([WorkerMessage]) -> Void
+    /// Sends messages to the connected supervisor in one write, if one is connected (dropped
+    /// otherwise): a step's tokens wake the supervisor once, not once per token.
+    let sendAll: @Sendable ([WorkerMessage]) -> Void
     private let condition = NSCondition()
     private var inbox: [Command] = []
     private var draining = false
@@ -36,13 +35,12 @@ final class ComputeLoop: @unchecked Sendable {
     private var memoryReadAt = -Double.infinity
 
     init(generator: Generator, status: WorkerStatus, options: WorkerOptions, logger: Logger,
-         send: @escaping @Sendable (WorkerMessage) -> Void) {
+         send: @escaping @Sendable ([WorkerMessage]) -> Void) {
         self.generator = generator
         self.status = status
         self.options = options
         self.logger = logger
-        self.send = send
-        sendAll = { for m in $0 { send(m) } }
+        sendAll = send
         fault = WorkerFault.fromEnvironment
     }
 
@@ -80,6 +78,8 @@ final class ComputeLoop: @unchecked Sendable {
             publish(events, stepSeconds: t1 - t0)
         }
     }
+
+    private func send(_ message: WorkerMessage) { sendAll([message]) }
 
     private func handle(_ command: Command) {
         switch command {

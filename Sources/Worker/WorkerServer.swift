@@ -80,7 +80,6 @@ public final class WorkerServer: Service, @unchecked Sendable {
         WorkerFault.injectAtWarmUp(logger: logger)
         let generator = Generator(backend: loaded.backend, policy: options.schedulingPolicy)
         let loop = ComputeLoop(generator: generator, status: status, options: options, logger: logger) { self.send($0) }
-        loop.sendAll = { self.send($0) }
         let memory = loaded.backend.memoryUsage()
         status.update {
             $0.state = .ready

@@ -29,9 +29,10 @@ struct BenchSamplingCommand: ParsableCommand {
         let best = String(cString: ck_isa_name())
         var rows = [["vocabulary", "parameters", "\(best) (µs)", "scalar (µs)", "target 50 µs"]]
         for n in vocab {
-            var g = SplitMixer(seed: UInt64(n))
-            var logits = (0 ..< n).map { _ in g.gauss() * 3 }
-            for k in 0 ..< 8 { logits[Int(g.next() % UInt64(n))] = 14 + Float(k) }
+            // Engine's seeded generator; a sum of four uniforms stands in for a Gaussian.
+            var g = Engine.SeededGenerator(seed: UInt64(n))
+            var logits = (0 ..< n).map { _ in ((0 ..< 4).reduce(Float(0)) { s, _ in s + Float.random(in: 0 ..< 1, using: &g) } - 2) * 3 }
+            for k in 0 ..< 8 { logits[Int.random(in: 0 ..< n, using: &g)] = 14 + Float(k) }
             for (name, p) in sets {
                 let fast = Self.time(logits, p, draws: draws)
                 _ = ck_set_isa_limit(0)
@@ -61,21 +62,5 @@ struct BenchSamplingCommand: ParsableCommand {
         }
         if sink == .min { print("") }
         return samples.sorted()[samples.count / 2]
-    }
-}
-
-/// SplitMix64 for the benchmark's logits.
-private struct SplitMixer {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func gauss() -> Float {
-        (0 ..< 4).reduce(Float(0)) { acc, _ in acc + Float(next() >> 40) / Float(1 << 24) } - 2
     }
 }
