@@ -111,7 +111,9 @@ load_pid=$!
 sleep $kill_after
 killed_before=$(served "$port_a")
 survivor_before=$(served "$port_b")
-{ kill -KILL "$pid_a"; kill_at=$EPOCHREALTIME; wait "$pid_a"; } 2>/dev/null || true   # no "Killed" notice
+# The time is read before the signal: a stream the kill cuts can end (as the client sees it) before a
+# clock read after `kill` returns, and would count as cut before the kill.
+{ kill_at=$EPOCHREALTIME; kill -KILL "$pid_a"; wait "$pid_a"; } 2>/dev/null || true   # no "Killed" notice
 pid_a=
 # Its worker must go with it (PR_SET_PDEATHSIG), or it would hold a core while the instance is "down".
 for _ in $(seq 50); do pgrep -f -- "--socket $tmp/a/" >/dev/null || break; sleep 0.1; done
