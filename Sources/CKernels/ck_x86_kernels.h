@@ -73,9 +73,14 @@ CK_AI __m256i bits_to_0x10(const uint8_t *qh) {
 }
 
 #ifndef CK_PF_DIST
-#define CK_PF_DIST 4096   // bytes ahead of the weight stream to prefetch in decode (n_tok = 1) tiles
+#define CK_PF_DIST 4096   // bytes ahead of the weight stream to prefetch
 #endif
-// Decode tiles read NR contiguous rows; prefetch that byte stream CK_PF_DIST ahead, `bytes` per block step.
+// A tile reads NR contiguous rows; prefetch that byte stream CK_PF_DIST ahead, `bytes` per block step.
+// Every tile prefetches, batched ones too: a model larger than the last-level cache streams its
+// weights from memory once per step, and without it each row group of a batched step waited on
+// memory (measured on a 2-core EPYC: batched Q4_1 tiles 10-40 % faster over 35 MB of weights, the
+// 12-sequence SmolLM2 step 37 -> 34 ms). For the second and later token groups of a row group the
+// lines are already cached and the hints cost a load slot each.
 #define PREFETCH_TILE(pf, bytes) do { \
         for (size_t k_ = 0; k_ < (bytes); k_ += 64) _mm_prefetch((pf) + k_, _MM_HINT_T0); \
         (pf) += (bytes); \
@@ -97,7 +102,7 @@ CK_AI void q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     TILE_BEGIN
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        if (NT == 1) PREFETCH_TILE(pf, NR * sizeof(ck_block_q8_0));
+        PREFETCH_TILE(pf, NR * sizeof(ck_block_q8_0));
         __m256i xv[CK_TILE_T]; __m256 dx[CK_TILE_T];
         for (int t = 0; t < NT; t++) {
             const ck_block_q8_0 *xb = X_BLOCK(ck_block_q8_0, t, b);
@@ -126,7 +131,7 @@ CK_AI void qx_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     TILE_BEGIN
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        if (NT == 1) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_0) : sizeof(ck_block_q4_0)));
+        PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_0) : sizeof(ck_block_q4_0)));
         __m256i xv[CK_TILE_T], negoff[CK_TILE_T]; __m256 dx[CK_TILE_T];
         for (int t = 0; t < NT; t++) {
             const ck_block_q8_0 *xb = X_BLOCK(ck_block_q8_0, t, b);
@@ -166,7 +171,7 @@ CK_AI void qx_1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     for (int r = 0; r < NR; r++) summs[r] = _mm_setzero_ps();
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        if (NT == 1) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_1) : sizeof(ck_block_q4_1)));
+        PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_1) : sizeof(ck_block_q4_1)));
         __m256i xv[CK_TILE_T]; __m256 dx[CK_TILE_T];
         uint16_t sh[4] = {0, 0, 0, 0};
         for (int t = 0; t < NT; t++) {
@@ -223,7 +228,7 @@ CK_AI void qx_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     TILE_BEGIN
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        if (NT == 1) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_K) : sizeof(ck_block_q4_K)));
+        PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_K) : sizeof(ck_block_q4_K)));
         __m128i bs8[CK_TILE_T];
         for (int t = 0; t < NT; t++) {
             const ck_block_q8_K *xb = X_BLOCK(ck_block_q8_K, t, b);
@@ -283,7 +288,7 @@ CK_AI void q6_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     TILE_BEGIN
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        if (NT == 1) PREFETCH_TILE(pf, NR * sizeof(ck_block_q6_K));
+        PREFETCH_TILE(pf, NR * sizeof(ck_block_q6_K));
         for (int r = 0; r < NR; r++) {
             const ck_block_q6_K *wb = W_BLOCK(ck_block_q6_K, r, b);
             const __m128i sc8 = _mm_loadu_si128((const __m128i *)wb->scales);
@@ -348,7 +353,7 @@ CK_AI void fx_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_
     int64_t i = 0;
     const char *pf = (const char *)w + CK_PF_DIST;
     for (; i + 8 <= n; i += 8) {
-        if (NT == 1 && NR * wrs > 8192) PREFETCH_TILE(pf, NR * (type == CK_F32 ? 32 : 16));
+        if (NR * wrs > 8192) PREFETCH_TILE(pf, NR * (type == CK_F32 ? 32 : 16));
         __m256 xv[CK_TILE_T];
         for (int t = 0; t < NT; t++) xv[t] = load8(type, x + t * xrs, i);
         for (int r = 0; r < NR; r++) {
