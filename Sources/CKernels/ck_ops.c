@@ -228,98 +228,132 @@ static void mad_into_f16(uint16_t *y, const uint16_t *x, float v, int n, int fas
     mad_into_f16_scalar(y, x, v, n);
 }
 
+static float dot_f16(const float *q, const uint16_t *k, int n, int fast) {
+#if defined(__x86_64__)
+    if (fast) return dot_f16_avx2(q, k, n);
+#endif
+    (void)fast;
+    return dot_f16_scalar(q, k, n);
+}
+
+// Query heads of one KV head attended together (llama.cpp's path for short query runs): each
+// head's numbers are computed exactly as alone, but one pass over the cached rows serves them
+// all, and their independent chains overlap in the core instead of waiting on one another.
+#define CK_ATTN_GROUP_HALVES 2048
+
+// llama.cpp's CPU flash attention for short query runs: Q in f16, online softmax, V accumulated
+// in f16 (rounded at every step). Matching it keeps greedy output in step with llama.cpp's on
+// near-tied logits. Heads h0 .. h0+ng-1 of token t, all reading the same KV head.
+static void attend_f16_heads(const attn_ctx *c, int64_t t, int h0, int ng, const uint16_t *kb, const uint16_t *vb,
+                             int32_t lo, int32_t p, int fast) {
+    const int hd = c->head_dim;
+    const int64_t kv_dim = (int64_t)c->n_kv_head * hd;
+    float qh[CK_ATTN_GROUP_HALVES];
+    uint16_t vk16[CK_ATTN_GROUP_HALVES];
+    float M[CK_ATTN_GROUP_HALVES / 16], S[CK_ATTN_GROUP_HALVES / 16];
+    for (int g = 0; g < ng; g++) {
+        // Q is rounded to f16 as ggml does before its f16 K·Q products.
+        const float *qsrc = c->q + t * (int64_t)c->n_head * hd + (int64_t)(h0 + g) * hd;
+        for (int i = 0; i < hd; i++) qh[g * hd + i] = ck_fp16_to_fp32(ck_fp32_to_fp16(qsrc[i]));
+        for (int i = 0; i < hd; i++) vk16[g * hd + i] = 0;
+        M[g] = -INFINITY;
+        S[g] = 0.0f;
+    }
+    for (int32_t j = lo; j <= p; j++) {
+        const uint16_t *kr = kb + (int64_t)j * kv_dim;
+        const uint16_t *vr = vb + (int64_t)j * kv_dim;
+        for (int g = 0; g < ng; g++) {
+            const float s = dot_f16(qh + g * hd, kr, hd, fast) * c->scale;
+            float ms = 1.0f, vs = 1.0f;
+            if (s > M[g]) {
+                const float Mold = M[g];
+                M[g] = s;
+                ms = expf(Mold - s);
+                scale_f16(vk16 + g * hd, ms, hd, fast);
+            } else {
+                vs = expf(s - M[g]);
+            }
+            mad_into_f16(vk16 + g * hd, vr, vs, hd, fast);
+            S[g] = fmaf(S[g], ms, vs);   // fused, as in ggml's build
+        }
+    }
+    for (int g = 0; g < ng; g++) {
+        const float inv = S[g] == 0.0f ? 0.0f : 1.0f / S[g];
+        float *out = c->out + t * (int64_t)c->n_head * hd + (int64_t)(h0 + g) * hd;
+        for (int i = 0; i < hd; i++) out[i] = ck_fp16_to_fp32(vk16[g * hd + i]) * inv;
+    }
+}
+
+// llama.cpp's path for query runs of CK_ATTN_TILED_ROWS or more: f32 scores, a plain softmax
+// summed in double, V accumulated in f32. One head of token t.
+static void attend_f32_head(const attn_ctx *c, int64_t t, int h, const uint16_t *kb, const uint16_t *vb,
+                            int32_t lo, int32_t p, int fast, float *scores, float *acc) {
+    const int hd = c->head_dim;
+    const int64_t kv_dim = (int64_t)c->n_kv_head * hd;
+    const float *qh = c->q + t * (int64_t)c->n_head * hd + (int64_t)h * hd;
+    float mx = -INFINITY;
+    for (int32_t j = lo; j <= p; j++) {
+        const float s = dot_f16(qh, kb + (int64_t)j * kv_dim, hd, fast) * c->scale;
+        scores[j - lo] = s;
+        if (s > mx) mx = s;
+    }
+    double sum = 0.0;
+    const int32_t cnt = p - lo + 1;
+    for (int32_t j = 0; j < cnt; j++) {
+        const float e = expf(scores[j] - mx);
+        scores[j] = e;
+        sum += (double)e;
+    }
+    const float inv = (float)(1.0 / sum);
+    memset(acc, 0, sizeof(float) * hd);
+    for (int32_t j = 0; j < cnt; j++) {
+        const uint16_t *vr = vb + (int64_t)(j + lo) * kv_dim;
+        const float w = scores[j] * inv;
+#if defined(__x86_64__)
+        if (fast) mad_f16_avx2(acc, vr, w, hd); else mad_f16_scalar(acc, vr, w, hd);
+#else
+        mad_f16_scalar(acc, vr, w, hd);
+#endif
+    }
+    memcpy(c->out + t * (int64_t)c->n_head * hd + (int64_t)h * hd, acc, sizeof(float) * hd);
+}
+
+// Work items: (token, KV head), so the query heads that share a KV head share its rows.
 static void attention_task(void *vctx, int ith, int nth) {
     (void)nth;
     attn_ctx *c = (attn_ctx *)vctx;
     const int hd = c->head_dim;
     const int group = c->n_head / c->n_kv_head;
-    const int64_t kv_dim = (int64_t)c->n_kv_head * hd;
     float *scores = c->scratch + ith * c->scratch_per_thread;
-    float *qh = scores + (c->scratch_per_thread - 2 * hd - 64);
-    float *acc = qh + hd;
-    uint16_t vk16[512];
+    float *acc = scores + (c->scratch_per_thread - 2 * hd - 64);
 #if defined(__x86_64__)
     const int fast = (ck_cpu_features() & CK_FEAT_AVX2) != 0;
 #else
     const int fast = 0;
 #endif
-    const int64_t total = c->n_tok * c->n_head;
+    const int per_pass = CK_ATTN_GROUP_HALVES / hd < 1 ? 1 : CK_ATTN_GROUP_HALVES / hd;
+    const int64_t total = c->n_tok * c->n_kv_head;
     for (;;) {
         const int64_t item = atomic_fetch_add(&c->next, 1);
         if (item >= total) break;
-        const int64_t t = item / c->n_head;
-        const int h = (int)(item % c->n_head);
-        const int kvh = h / group;
+        const int64_t t = item / c->n_kv_head;
+        const int kvh = (int)(item % c->n_kv_head);
         const int32_t p = c->pos[t];
         int32_t lo = 0;
         if (c->window > 0 && p - c->window + 1 > 0) lo = p - c->window + 1;
         const uint16_t *kb = c->k_cache + (int64_t)c->slot[t] * c->slot_stride + (int64_t)kvh * hd;
         const uint16_t *vb = c->v_cache + (int64_t)c->slot[t] * c->slot_stride + (int64_t)kvh * hd;
-        // Q is rounded to f16 as ggml does before its f16 K·Q products.
-        const float *qsrc = c->q + t * (int64_t)c->n_head * hd + (int64_t)h * hd;
-        const int exact = c->exact_f32[t];
-        if (exact) memcpy(qh, qsrc, sizeof(float) * hd);
-        else for (int i = 0; i < hd; i++) qh[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(qsrc[i]));
-        if (!exact) {
-            // llama.cpp's CPU flash attention for short query runs: Q in f16, online softmax,
-            // V accumulated in f16 (rounded at every step). Matching it keeps greedy output in
-            // step with llama.cpp's on near-tied logits.
-            float M = -INFINITY, S = 0.0f;
-            for (int i = 0; i < hd; i++) vk16[i] = 0;
-            for (int32_t j = lo; j <= p; j++) {
-                const uint16_t *kr = kb + (int64_t)j * kv_dim;
-#if defined(__x86_64__)
-                const float s = (fast ? dot_f16_avx2(qh, kr, hd) : dot_f16_scalar(qh, kr, hd)) * c->scale;
-#else
-                const float s = dot_f16_scalar(qh, kr, hd) * c->scale;
-#endif
-                float ms = 1.0f, vs = 1.0f;
-                if (s > M) {
-                    const float Mold = M;
-                    M = s;
-                    ms = expf(Mold - M);
-                    scale_f16(vk16, ms, hd, fast);
-                } else {
-                    vs = expf(s - M);
-                }
-                mad_into_f16(vk16, vb + (int64_t)j * kv_dim, vs, hd, fast);
-                S = fmaf(S, ms, vs);   // fused, as in ggml's build
+        const int h_end = (kvh + 1) * group;
+        for (int h = kvh * group; h < h_end;) {
+            if (c->exact_f32[t]) {
+                attend_f32_head(c, t, h, kb, vb, lo, p, fast, scores, acc);
+                h += 1;
+            } else {
+                const int ng = h_end - h < per_pass ? h_end - h : per_pass;
+                attend_f16_heads(c, t, h, ng, kb, vb, lo, p, fast);
+                h += ng;
             }
-            const float inv = S == 0.0f ? 0.0f : 1.0f / S;
-            for (int i = 0; i < hd; i++) acc[i] = ck_fp16_to_fp32(vk16[i]) * inv;
-        } else {
-        float mx = -INFINITY;
-        for (int32_t j = lo; j <= p; j++) {
-            const uint16_t *kr = kb + (int64_t)j * kv_dim;
-#if defined(__x86_64__)
-            float s = fast ? dot_f16_avx2(qh, kr, hd) : dot_f16_scalar(qh, kr, hd);
-#else
-            float s = dot_f16_scalar(qh, kr, hd);
-#endif
-            s *= c->scale;
-            scores[j - lo] = s;
-            if (s > mx) mx = s;
         }
-        double sum = 0.0;
-        const int32_t cnt = p - lo + 1;
-        for (int32_t j = 0; j < cnt; j++) {
-            const float e = expf(scores[j] - mx);
-            scores[j] = e;
-            sum += (double)e;
-        }
-        const float inv = (float)(1.0 / sum);
-        memset(acc, 0, sizeof(float) * hd);
-        for (int32_t j = 0; j < cnt; j++) {
-            const uint16_t *vr = vb + (int64_t)(j + lo) * kv_dim;
-            const float w = scores[j] * inv;
-#if defined(__x86_64__)
-            if (fast) mad_f16_avx2(acc, vr, w, hd); else mad_f16_scalar(acc, vr, w, hd);
-#else
-            mad_f16_scalar(acc, vr, w, hd);
-#endif
-        }
-        }
-        memcpy(c->out + t * (int64_t)c->n_head * hd + (int64_t)h * hd, acc, sizeof(float) * hd);
     }
 }
 
