@@ -71,7 +71,7 @@ public struct SingleSequenceGenerator {
                     generated.append(token)
                     text += piece
                     if !piece.isEmpty && !onText(piece) { _ = generator.cancel("single") }
-                case .done(_, let why, _, _, let tail, _):
+                case .done(_, let why, _, _, let tail, _, _):
                     reason = why
                     text += tail
                     if !tail.isEmpty { _ = onText(tail) }

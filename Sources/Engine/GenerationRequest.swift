@@ -44,6 +44,7 @@ public enum GeneratorEvent: Sendable {
     /// or a possible stop string is incomplete).
     case token(id: String, index: Int, token: Int32, text: String)
     /// The request ended; `tail` is final text not sent with a token (held back for stop strings).
+    /// `cachedTokens` of the `promptTokens` came from the slot's cache (prefix reuse), not computed.
     case done(id: String, reason: FinishReason, promptTokens: Int, completionTokens: Int, tail: String,
-              timings: GenerationTimings)
+              timings: GenerationTimings, cachedTokens: Int = 0)
 }

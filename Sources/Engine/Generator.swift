@@ -9,6 +9,13 @@ import Tokenizer
 /// was chunked: the kernels compute every row on its own, in the same order. (On Vulkan a step
 /// of 16 or more tokens runs the tiled matrix kernel, whose rounding differs in the last bits.)
 ///
+/// Prefix reuse (`reusePrefixes`): a slot keeps the KV cache of the sequence that last ran in it,
+/// and remembers its tokens. A new request takes the free slot whose tokens share the longest
+/// prefix with its prompt and computes only the rest (at least its last token, whose logits it
+/// needs), as llama-server's `cache_prompt` does. Shared system prompts, repeated prompts and
+/// multi-turn chats (whose next prompt starts with the last answer) skip most of their prefill.
+/// Without a shared prefix the least recently used free slot is taken, so popular prefixes stay.
+///
 /// Not thread-safe: one thread (the worker's compute thread) owns it.
 public final class Generator {
     public let backend: any ComputeBackend
@@ -29,8 +36,12 @@ public final class Generator {
         var firstToken = 0.0
         /// Prompt tokens already in the KV cache.
         var prefilled = 0
+        /// Prompt tokens whose KV the slot already held (a reused prefix).
+        var cached = 0
         /// The token to feed next (after the prompt): the last one sampled.
         var pending: Int32 = 0
+        /// Tokens sampled so far (the last one is `pending`).
+        var sampledIDs: [Int32] = []
         var position = 0
         var generated = 0
         var finished = false
@@ -50,11 +61,28 @@ public final class Generator {
         }
 
         var isPrefilling: Bool { prefilled < request.promptIDs.count }
+
+        /// The tokens whose K/V this sequence has written to its slot, in position order: the
+        /// prompt as far as it is prefilled, then every sampled token fed back (all but `pending`).
+        var cachedTokens: [Int32] {
+            if isPrefilling { return Array(request.promptIDs[0 ..< prefilled]) }
+            return request.promptIDs + sampledIDs.prefix(max(0, position - request.promptIDs.count))
+        }
+    }
+
+    /// What a slot's KV cache holds while no sequence runs in it.
+    private struct SlotContent {
+        var tokens: [Int32] = []
+        /// When the slot was freed (a step count): the least recent is taken first.
+        var freedAt: UInt64 = 0
     }
 
     private var queue: [(GenerationRequest, Double)] = []
     private var active: [Sequence] = []
     private var freeSlots: [Int]
+    private var slotContent: [SlotContent]
+    /// Keep each slot's KV cache for the next sequence that shares its prefix.
+    public let reusePrefixes: Bool
     private var logits: [Float] = []
     private var sampled: [Int32] = []
 
@@ -62,18 +90,22 @@ public final class Generator {
     public private(set) var stepsCompleted: UInt64 = 0
     public private(set) var tokensGenerated: UInt64 = 0
     public private(set) var promptTokensProcessed: UInt64 = 0
+    /// Prompt tokens taken from a slot's cache instead of computed (see `reusePrefixes`).
+    public private(set) var promptTokensReused: UInt64 = 0
 
     public convenience init(backend: any ComputeBackend, prefillChunk: Int = 64) {
         self.init(backend: backend, policy: SchedulingPolicy(prefillChunk: prefillChunk))
     }
 
-    public init(backend: any ComputeBackend, policy: SchedulingPolicy) {
+    public init(backend: any ComputeBackend, policy: SchedulingPolicy, reusePrefixes: Bool = true) {
         self.backend = backend
+        self.reusePrefixes = reusePrefixes
         var p = policy
         p.prefillChunk = max(1, min(p.prefillChunk, backend.maxBatchTokens))
         p.minimumPrefill = max(1, p.minimumPrefill)
         self.policy = p
-        freeSlots = Array((0 ..< backend.slotCount).reversed())
+        freeSlots = Array(0 ..< backend.slotCount)
+        slotContent = Array(repeating: SlotContent(), count: backend.slotCount)
     }
 
     /// Where the compute thread's time went since the generator started.
@@ -148,10 +180,14 @@ public final class Generator {
         }
         cancelledActive.removeAll()
         active.removeAll(where: \.finished)
-        while !queue.isEmpty, let slot = freeSlots.popLast() {
+        while !queue.isEmpty, !freeSlots.isEmpty {
             let (r, submitted) = queue.removeFirst()
+            let (slot, reused) = takeSlot(for: r.promptIDs)
             let s = Sequence(r, slot: slot, submitted: submitted, tokenizer: backend.model.tokenizer)
             s.admitted = t0
+            s.prefilled = reused
+            s.cached = reused
+            promptTokensReused += UInt64(reused)
             active.append(s)
         }
         guard !active.isEmpty else { return events }
@@ -233,6 +269,7 @@ public final class Generator {
             return [finish(s, .stop, at: t)]
         }
         s.sampler.accept(token)
+        s.sampledIDs.append(token)
         s.generated += 1
         tokensGenerated += 1
         s.pending = token
@@ -247,9 +284,31 @@ public final class Generator {
         return events
     }
 
+    /// A free slot for a prompt, and how many of the prompt's first tokens its cache already holds.
+    /// Never all of them: the last prompt token is computed again for its logits.
+    private func takeSlot(for prompt: [Int32]) -> (slot: Int, reused: Int) {
+        var best = 0, bestShared = -1
+        for (i, slot) in freeSlots.enumerated() {
+            let shared = reusePrefixes ? Self.sharedPrefix(slotContent[slot].tokens, prompt) : 0
+            let older = slotContent[slot].freedAt < slotContent[freeSlots[best]].freedAt
+            if shared > bestShared || (shared == bestShared && older) { best = i; bestShared = shared }
+        }
+        let slot = freeSlots.remove(at: best)
+        slotContent[slot].tokens = []   // rewritten from here on
+        return (slot, min(bestShared, prompt.count - 1))
+    }
+
+    static func sharedPrefix(_ a: [Int32], _ b: [Int32]) -> Int {
+        var n = 0
+        let m = min(a.count, b.count)
+        while n < m && a[n] == b[n] { n += 1 }
+        return n
+    }
+
     /// Ends a sequence: frees its slot at once and reports it.
     private func finish(_ s: Sequence, _ reason: FinishReason, at t: Double) -> GeneratorEvent {
         freeSlots.append(s.slot)
+        slotContent[s.slot] = SlotContent(tokens: reusePrefixes ? s.cachedTokens : [], freedAt: stepsCompleted)
         s.finished = true
         var tail = ""
         if reason == .stop || reason == .length, !s.stopper.stopped {
@@ -262,7 +321,7 @@ public final class Generator {
         timings.decode = s.firstToken > 0 ? t - s.firstToken : 0
         timings.total = t - s.submitted
         return .done(id: s.request.id, reason: reason, promptTokens: s.request.promptIDs.count,
-                     completionTokens: s.generated, tail: tail, timings: timings)
+                     completionTokens: s.generated, tail: tail, timings: timings, cachedTokens: s.cached)
     }
 
     static func timings(submitted: Double, end: Double) -> GenerationTimings {

@@ -76,7 +76,7 @@ struct CompletionEndpoint: Sendable {
             throw failure.apiError(timeout: requestTimeout)
         }
         guard let done else { throw APIError.workerFailed("the request ended without an answer") }
-        clock.finished(promptTokens: done.usage.promptTokens, completionTokens: done.usage.completionTokens)
+        clock.finished(done.usage)
         let json = inference.kind == .chat
             ? ChatCompletionResponse(id: id, model: inference.model, content: text, finishReason: done.reason,
                                      usage: done.usage).json()
@@ -144,7 +144,7 @@ struct CompletionEndpoint: Sendable {
                             : CompletionChunk(id: id, created: created, model: inference.model,
                                               body: .usage(d.usage), includeUsage: true).json())
                     }
-                    clock.finished(promptTokens: d.usage.promptTokens, completionTokens: d.usage.completionTokens)
+                    clock.finished(d.usage)
                 }
             }
             do {

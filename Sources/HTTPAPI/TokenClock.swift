@@ -1,4 +1,5 @@
 import Supervisor
+import WorkerProtocol
 
 /// Times a request's tokens for the latency histograms: first token from arrival (TTFT), each
 /// later one from the one before (ITL), the whole request at its end.
@@ -22,8 +23,8 @@ struct TokenClock {
         last = now
     }
 
-    func finished(promptTokens: Int, completionTokens: Int) {
+    func finished(_ usage: Usage) {
         metrics.recordEndToEnd((.now - arrived).seconds)
-        metrics.tokens(prompt: promptTokens, completion: completionTokens)
+        metrics.tokens(prompt: usage.promptTokens, completion: usage.completionTokens, cached: usage.cachedTokens)
     }
 }

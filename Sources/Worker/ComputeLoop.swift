@@ -153,8 +153,9 @@ final class ComputeLoop: @unchecked Sendable {
             switch e {
             case .token(let id, let index, let token, let text):
                 messages.append(.token(TokenEvent(id: id, index: index, token: token, text: text)))
-            case .done(let id, let reason, let prompt, let completion, let tail, let t):
-                messages.append(.done(Done(id: id, reason: Self.reason(reason), usage: Usage(promptTokens: prompt, completionTokens: completion),
+            case .done(let id, let reason, let prompt, let completion, let tail, let t, let cached):
+                messages.append(.done(Done(id: id, reason: Self.reason(reason),
+                                usage: Usage(promptTokens: prompt, completionTokens: completion, cachedTokens: cached),
                                 timings: Timings(queueMs: t.queued * 1000, prefillMs: t.prefill * 1000,
                                                  firstTokenMs: t.firstToken * 1000, decodeMs: t.decode * 1000,
                                                  totalMs: t.total * 1000),

@@ -21,6 +21,8 @@ public struct WorkerOptions: Sendable {
     public var stepTokens = 0
     /// Target milliseconds of a step in which sequences decode (0: none).
     public var stepTargetMs = 0.0
+    /// Keep slots' KV caches for requests that share a prompt prefix (`Generator.reusePrefixes`).
+    public var prefixCache = true
     /// Seconds between heartbeats.
     public var heartbeatInterval: Double
     /// Requests waiting for a slot beyond which new ones are refused as `overloaded`.

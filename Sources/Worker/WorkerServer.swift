@@ -78,7 +78,7 @@ public final class WorkerServer: Service, @unchecked Sendable {
             try fail(error)
         }
         WorkerFault.injectAtWarmUp(logger: logger)
-        let generator = Generator(backend: loaded.backend, policy: options.schedulingPolicy)
+        let generator = Generator(backend: loaded.backend, policy: options.schedulingPolicy, reusePrefixes: options.prefixCache)
         let loop = ComputeLoop(generator: generator, status: status, options: options, logger: logger) { self.send($0) }
         let memory = loaded.backend.memoryUsage()
         status.update {

@@ -59,22 +59,32 @@ public struct Usage: Sendable, Equatable, Codable {
     public var promptTokens: Int
     /// Tokens generated.
     public var completionTokens: Int
+    /// Tokens of the prompt whose KV the worker reused from an earlier request (prefix reuse)
+    /// instead of computing them; part of `promptTokens`.
+    public var cachedTokens: Int
 
-    /// Usage of `promptTokens` in and `completionTokens` out.
-    public init(promptTokens: Int, completionTokens: Int) {
+    /// Usage of `promptTokens` in (`cachedTokens` of them reused) and `completionTokens` out.
+    public init(promptTokens: Int, completionTokens: Int, cachedTokens: Int = 0) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
+        self.cachedTokens = cachedTokens
     }
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"
+        case cachedTokens = "cached_tokens"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         promptTokens = try c.decodeNumber(Int.self, forKey: .promptTokens)
         completionTokens = try c.decodeNumber(Int.self, forKey: .completionTokens)
+        cachedTokens = try c.decodeNumberIfPresent(Int.self, forKey: .cachedTokens) ?? 0
+        guard cachedTokens >= 0, cachedTokens <= promptTokens else {
+            throw DecodingError.dataCorruptedError(forKey: .cachedTokens, in: c,
+                debugDescription: "cached_tokens must be between 0 and prompt_tokens (\(promptTokens)), got \(cachedTokens)")
+        }
     }
 }
 

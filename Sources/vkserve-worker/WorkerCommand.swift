@@ -31,6 +31,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var stepTargetMs: Double = 0
     @Option(help: "Seconds between heartbeats.") var heartbeatInterval: Double = 1
     @Option(help: "Seconds SIGTERM lets in-flight requests finish before cancelling them.") var shutdownGrace: Double = 30
+    @Flag(help: "Compute every prompt in full instead of reusing a slot's cached prefix.") var noPrefixCache = false
     @Flag(help: "Exit with 'no device' when the only Vulkan device is a software renderer on the CPU (lavapipe).")
     var hardwareOnly = false
 
@@ -48,6 +49,7 @@ struct WorkerCommand: AsyncParsableCommand {
         options.hardwareOnly = hardwareOnly
         options.stepTokens = stepTokens
         options.stepTargetMs = stepTargetMs
+        options.prefixCache = !noPrefixCache
         if let problem = options.problem { Self.exit(.badArguments, problem) }
         let server = WorkerServer(options: options, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint],

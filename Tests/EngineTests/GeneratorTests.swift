@@ -29,7 +29,7 @@ struct GeneratorTests {
                     #expect(index == out[id, default: ([], "", .length, 0)].tokens.count)
                     out[id, default: ([], "", .length, 0)].tokens.append(token)
                     out[id, default: ([], "", .length, 0)].text += text
-                case .done(let id, let reason, _, let completion, let tail, _):
+                case .done(let id, let reason, _, let completion, let tail, _, _):
                     out[id, default: ([], "", .length, 0)].text += tail
                     out[id, default: ([], "", .length, 0)].reason = reason
                     out[id, default: ([], "", .length, 0)].usage = completion
@@ -99,11 +99,11 @@ struct GeneratorTests {
         #expect(g.cancel("x"))
         #expect(!g.cancel("nope"))
         let events = try g.step()
-        #expect(events.contains { if case .done("x", .cancelled, _, _, _, _) = $0 { return true } else { return false } })
+        #expect(events.contains { if case .done("x", .cancelled, _, _, _, _, _) = $0 { return true } else { return false } })
         #expect(g.activeCount == 2 && g.queuedCount == 0)
         try g.submit(GenerationRequest(id: "d", promptIDs: prompt, maxTokens: 40, deadline: monotonicSeconds() - 1))
         let late = try g.step()
-        #expect(late.contains { if case .done("d", .deadline, _, 0, _, _) = $0 { return true } else { return false } })
+        #expect(late.contains { if case .done("d", .deadline, _, 0, _, _, _) = $0 { return true } else { return false } })
         #expect(g.cancel("y") && g.cancel("z"))
         _ = try g.step()
         #expect(!g.hasWork)

@@ -19,7 +19,7 @@ import Testing
         metrics.setQueueDepth(3)
         metrics.recordQueueWait(0.2)
         metrics.queueRejected()
-        metrics.tokens(prompt: 12, completion: 34)
+        metrics.tokens(prompt: 12, completion: 34, cached: 4)
         metrics.tokens(prompt: 1, completion: 0)
         metrics.retried()
 
@@ -34,6 +34,7 @@ import Testing
             ("vkserve_queue_rejected_total", "counter"),
             ("vkserve_tokens_generated_total", "counter"),
             ("vkserve_prompt_tokens_total", "counter"),
+            ("vkserve_prompt_tokens_cached_total", "counter"),
             ("vkserve_request_retries_total", "counter"),
         ]
         let lines = Set(text.split(separator: "\n").map(String.init))
@@ -60,6 +61,7 @@ import Testing
         #expect(e.value("vkserve_queue_depth") == 3)
         #expect(e.value("vkserve_queue_rejected_total") == 1)
         #expect(e.value("vkserve_prompt_tokens_total") == 13)
+        #expect(e.value("vkserve_prompt_tokens_cached_total") == 4)
         #expect(e.value("vkserve_tokens_generated_total") == 34)
         #expect(e.value("vkserve_request_retries_total") == 1)
     }

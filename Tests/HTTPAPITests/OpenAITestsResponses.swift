@@ -99,6 +99,7 @@ struct OpenAITestsResponses {
         #expect(usage["prompt_tokens"] as? Int == 5)
         #expect(usage["completion_tokens"] as? Int == 7)
         #expect(usage["total_tokens"] as? Int == 12)
+        #expect((usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int == 0)
         #expect(!response.json().contains(0x0A))
     }
 
@@ -106,7 +107,7 @@ struct OpenAITestsResponses {
     func chat() throws {
         let response = ChatCompletionResponse(
             id: "chatcmpl-1", created: 1, model: "alias", content: "Hi!", finishReason: .stop,
-            usage: Usage(promptTokens: 10, completionTokens: 2))
+            usage: Usage(promptTokens: 10, completionTokens: 2, cachedTokens: 9))
         let json = try F.object(response.json())
         #expect(json["id"] as? String == "chatcmpl-1")
         #expect(json["object"] as? String == "chat.completion")
@@ -121,6 +122,8 @@ struct OpenAITestsResponses {
         #expect(message["content"] as? String == "Hi!")
         let usage = try #require(json["usage"] as? [String: Any])
         #expect(usage["total_tokens"] as? Int == 12)
+        let details = try #require(usage["prompt_tokens_details"] as? [String: Any])
+        #expect(details["cached_tokens"] as? Int == 9)
     }
 
     @Test("default ids and timestamps")

@@ -221,7 +221,7 @@ struct ConfigTests {
         let keyLines = SupervisorConfig().rendered().split(separator: "\n").map(String.init).filter {
             $0.wholeMatch(of: /(# )?[a-z_]+ = .+|\[[a-z]+\]/) != nil
         }
-        #expect(keyLines.count == 52)
+        #expect(keyLines.count == 53)
         for line in keyLines {
             #expect(fileLines.contains(line), "units/vkserve.toml lacks \(line)")
         }

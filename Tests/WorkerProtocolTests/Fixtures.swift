@@ -54,7 +54,7 @@ enum Fixtures {
         .token(TokenEvent(id: "r", index: 1, token: 0, text: "日本語 \"q\" \\ \u{7}")),
         .done(
             Done(
-                id: "req-1", reason: .stop, usage: Usage(promptTokens: 12, completionTokens: 34),
+                id: "req-1", reason: .stop, usage: Usage(promptTokens: 12, completionTokens: 34, cachedTokens: 11),
                 timings: Timings(queueMs: 0, prefillMs: 10.25, firstTokenMs: 11.5, decodeMs: 300.75, totalMs: 312.5))),
         .done(
             Done(

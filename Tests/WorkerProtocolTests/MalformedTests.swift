@@ -67,6 +67,10 @@ import WorkerProtocol
             Self.workerError(
                 #"{"type":"done","id":"a","reason":"stop","usage":{"prompt_tokens":1},"timings":{}}"#))
         #expect(usage.message.contains("$.usage.completion_tokens"), "\(usage.message)")
+        let cached = try #require(
+            Self.workerError(
+                #"{"type":"done","id":"a","reason":"stop","usage":{"prompt_tokens":1,"completion_tokens":1,"cached_tokens":2},"timings":{}}"#))
+        #expect(cached.message.contains("cached_tokens"), "\(cached.message)")
 
         #expect(Self.supervisorError(#"{"type":"cancel"}"#)?.message.contains("$.id") == true)
         #expect(Self.supervisorError(#"{"type":"hello","version":1}"#)?.message.contains("$.client") == true)

@@ -11,6 +11,7 @@ enum MetricCatalog {
     static let queueRejected = "vkserve_queue_rejected_total"
     static let tokensGenerated = "vkserve_tokens_generated_total"
     static let promptTokens = "vkserve_prompt_tokens_total"
+    static let promptTokensCached = "vkserve_prompt_tokens_cached_total"
     static let requestRetries = "vkserve_request_retries_total"
     static let workers = "vkserve_workers"
     static let workerUp = "vkserve_worker_up"
@@ -37,6 +38,7 @@ enum MetricCatalog {
         queueRejected: "Requests rejected because the queue was full.",
         tokensGenerated: "Completion tokens generated.",
         promptTokens: "Prompt tokens processed.",
+        promptTokensCached: "Prompt tokens whose KV a worker reused from an earlier request instead of computing them (part of vkserve_prompt_tokens_total).",
         requestRetries: "Requests retried on another worker after a worker failed.",
         workers: "Supervised workers in each state.",
         workerUp: "Whether the worker is running (ready or busy): 1, or not: 0.",

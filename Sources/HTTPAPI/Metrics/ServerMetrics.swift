@@ -44,6 +44,7 @@ public final class ServerMetrics: Sendable {
     private let queueRejections: Metrics.Counter
     private let completionTokens: Metrics.Counter
     private let promptTokens: Metrics.Counter
+    private let promptTokensCached: Metrics.Counter
     private let retries: Metrics.Counter
     /// `vkserve_stream_errors_total` handlers by code.
     private let streamErrors = Mutex([String: Metrics.Counter]())
@@ -72,6 +73,7 @@ public final class ServerMetrics: Sendable {
         queueRejections = Metrics.Counter(label: MetricCatalog.queueRejected, factory: factory)
         completionTokens = Metrics.Counter(label: MetricCatalog.tokensGenerated, factory: factory)
         promptTokens = Metrics.Counter(label: MetricCatalog.promptTokens, factory: factory)
+        promptTokensCached = Metrics.Counter(label: MetricCatalog.promptTokensCached, factory: factory)
         retries = Metrics.Counter(label: MetricCatalog.requestRetries, factory: factory)
         pool = Mutex(PoolSeries(factory: factory))
     }
@@ -118,8 +120,9 @@ public final class ServerMetrics: Sendable {
     }
 
     /// Counts the tokens of a finished request.
-    public func tokens(prompt: Int, completion: Int) {
+    public func tokens(prompt: Int, completion: Int, cached: Int = 0) {
         if prompt > 0 { promptTokens.increment(by: prompt) }
+        if cached > 0 { promptTokensCached.increment(by: cached) }
         if completion > 0 { completionTokens.increment(by: completion) }
     }
 

@@ -80,12 +80,14 @@ enum OpenAIJSONOutput: Sendable, Equatable {
 }
 
 extension OpenAIJSONOutput {
-    /// OpenAI's `usage` object: `{"prompt_tokens":…,"completion_tokens":…,"total_tokens":…}`.
+    /// OpenAI's `usage` object: `{"prompt_tokens":…,"completion_tokens":…,"total_tokens":…,
+    /// "prompt_tokens_details":{"cached_tokens":…}}` (cached: reused from an earlier request's KV).
     static func usage(_ usage: Usage) -> OpenAIJSONOutput {
         .object([
             "prompt_tokens": .int(usage.promptTokens),
             "completion_tokens": .int(usage.completionTokens),
             "total_tokens": .int(usage.promptTokens + usage.completionTokens),
+            "prompt_tokens_details": .object(["cached_tokens": .int(usage.cachedTokens)]),
         ])
     }
 }

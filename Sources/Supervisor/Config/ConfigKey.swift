@@ -175,6 +175,8 @@ extension ConfigKey {
                       "Most tokens of a step in which sequences decode, prompt chunks included (0 = batch_tokens)."),
             ConfigKey("model", "step_target", .duration(\.model.stepTarget),
                       "Target step time while sequences decode: prompt chunks shrink to fit it (\"0s\" = none)."),
+            ConfigKey("model", "prefix_cache", .bool(\.model.prefixCache),
+                      "Keep each slot's KV cache after a request; a prompt that starts the same way skips that prefix."),
 
             ConfigKey("workers", "vulkan", .int(\.workers.vulkan),
                       "Vulkan (GPU) workers; vulkan + cpu must be at least 1."),

@@ -19,6 +19,10 @@ extension SupervisorConfig {
         /// far as the measured step cost allows (the inter-token gap the streams see); 0 = no
         /// target. Key `step_target`.
         public var stepTarget: Duration
+        /// Whether a worker keeps each slot's KV cache after its request ends and lets the next
+        /// request whose prompt starts the same way skip that prefix (llama-server's
+        /// `cache_prompt`). Key `prefix_cache`.
+        public var prefixCache: Bool
 
         /// Creates a model section; every parameter defaults to the documented default.
         public init(
@@ -28,7 +32,8 @@ extension SupervisorConfig {
             batchTokens: Int = 512,
             prefillChunk: Int = 64,
             stepTokens: Int = 0,
-            stepTarget: Duration = .milliseconds(50)
+            stepTarget: Duration = .milliseconds(50),
+            prefixCache: Bool = true
         ) {
             self.path = path
             self.context = context
@@ -37,6 +42,7 @@ extension SupervisorConfig {
             self.prefillChunk = prefillChunk
             self.stepTokens = stepTokens
             self.stepTarget = stepTarget
+            self.prefixCache = prefixCache
         }
     }
 }

@@ -569,6 +569,7 @@ public final class WorkerPool: Service, @unchecked Sendable {
             "--heartbeat-interval", "\(c.health.heartbeatInterval.seconds)",
             "--shutdown-grace", "\(c.restart.drainTimeout.seconds)",
         ]
+        if !c.model.prefixCache { arguments.append("--no-prefix-cache") }
         if backend == .vulkan, let device = c.workers.device { arguments += ["--device", "\(device)"] }
         if backend == .vulkan, !c.workers.softwareVulkan { arguments.append("--hardware-only") }
         return WorkerLaunch(backend: backend, executable: workerBinary, socketPath: "", arguments: arguments,
