@@ -31,6 +31,11 @@ _Static_assert(sizeof(ck_block_q4_K) == 144, "q4_K");
 _Static_assert(sizeof(ck_block_q5_K) == 176, "q5_K");
 _Static_assert(sizeof(ck_block_q6_K) == 210, "q6_K");
 _Static_assert(sizeof(ck_block_q8_K) == 292, "q8_K");
+// A Q4_0/Q5_0/Q4_1/Q5_1 block with its 4- or 5-bit values unpacked to one byte each (0..31, no
+// offset), in ggml's element order; m is 0 for the _0 types. Batched matrix products unpack a
+// row tile once into this form and reuse it for every group of tokens.
+typedef struct { ck_half d, m; uint8_t qs[32]; } ck_block_u8;                 // 36 B
+_Static_assert(sizeof(ck_block_u8) == 36, "u8");
 
 // Portable IEEE binary16 <-> binary32 (round to nearest even), exact like F16C.
 static inline float ck_h2f(uint16_t h) {
@@ -104,6 +109,14 @@ typedef void (*ck_tile_fn)(int64_t n, const uint8_t *w, size_t wrs, int nr,
 ck_tile_fn ck_tile_avx2(int type);
 ck_tile_fn ck_tile_avx512(int type);
 ck_tile_fn ck_tile_vnni(int type);
+// The unpacked form of a type's row tile: `CK_UNPACKED(type)` names the tile kernel that reads
+// ck_block_u8 rows, and the family's unpack function writes them (nr rows of n elements, row r's
+// blocks at dst + r * (n / 32) * 36). NULL / 0 for types without one.
+#define CK_UNPACKED(type) (1000 + (type))
+typedef void (*ck_unpack_fn)(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst);
+ck_unpack_fn ck_unpack_avx2(int type);
+ck_unpack_fn ck_unpack_avx512(int type);
+ck_unpack_fn ck_unpack_vnni(int type);
 // AVX2 activation quantizers, bit-exact with the scalar ones; returns 0 when dot_type has none.
 int ck_quantize_row_avx2(int dot_type, const float *x, void *y, int64_t n);
 // Like ck_pool_run, but workers that have not started by the time thread 0 returns from fn skip the

@@ -1,6 +1,7 @@
 // AVX2 + FMA + F16C kernel family.
 #if defined(__x86_64__)
 #define CK_FAMILY_FN ck_tile_avx2
+#define CK_FAMILY_UNPACK ck_unpack_avx2
 #define CK_TARGET "avx2,fma,f16c"
 #define CK_VNNI 0
 #define CK_AVX512 0
@@ -8,4 +9,5 @@
 #else
 #include "ck_internal.h"
 ck_tile_fn ck_tile_avx2(int type) { (void)type; return NULL; }
+ck_unpack_fn ck_unpack_avx2(int type) { (void)type; return NULL; }
 #endif

@@ -124,14 +124,15 @@ CK_AI void q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
 }
 
 // ---- Q4_0 / Q5_0 x Q8_0 (offset 8 / 16 folded into the integer accumulator) ----------------
+// PRE: w holds ck_block_u8 rows (unpacked once for all token groups), already in cache.
 CK_AI void qx_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
-                  float *out, int64_t os, const int NR, const int NT, const int Q5) {
+                  float *out, int64_t os, const int NR, const int NT, const int Q5, const int PRE) {
     const int64_t nb = n / CK_QK;
     const __m256i off = _mm256_set1_epi8(Q5 ? 16 : 8);
     TILE_BEGIN
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_0) : sizeof(ck_block_q4_0)));
+        if (!PRE) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_0) : sizeof(ck_block_q4_0)));
         __m256i xv[CK_TILE_T], negoff[CK_TILE_T]; __m256 dx[CK_TILE_T];
         for (int t = 0; t < NT; t++) {
             const ck_block_q8_0 *xb = X_BLOCK(ck_block_q8_0, t, b);
@@ -141,7 +142,11 @@ CK_AI void qx_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
         }
         for (int r = 0; r < NR; r++) {
             __m256i q; __m256 dw;
-            if (Q5) {
+            if (PRE) {
+                const ck_block_u8 *wb = W_BLOCK(ck_block_u8, r, b);
+                q = _mm256_loadu_si256((const __m256i *)wb->qs);
+                dw = bcast_half(&wb->d);
+            } else if (Q5) {
                 const ck_block_q5_0 *wb = W_BLOCK(ck_block_q5_0, r, b);
                 q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh));
                 dw = bcast_half(&wb->d);
@@ -164,14 +169,14 @@ CK_AI void qx_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
 // the m_w*s_x terms into a separate scalar sum (fused multiply-add per block, as GCC contracts
 // ggml's `summs += m*s`), added last.
 CK_AI void qx_1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
-                  float *out, int64_t os, const int NR, const int NT, const int Q5) {
+                  float *out, int64_t os, const int NR, const int NT, const int Q5, const int PRE) {
     const int64_t nb = n / CK_QK;
     TILE_BEGIN
     __m128 summs[CK_TILE_R];   // lane t: the scalar m*s sum of row r with token t
     for (int r = 0; r < NR; r++) summs[r] = _mm_setzero_ps();
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_1) : sizeof(ck_block_q4_1)));
+        if (!PRE) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_1) : sizeof(ck_block_q4_1)));
         __m256i xv[CK_TILE_T]; __m256 dx[CK_TILE_T];
         uint16_t sh[4] = {0, 0, 0, 0};
         for (int t = 0; t < NT; t++) {
@@ -184,7 +189,11 @@ CK_AI void qx_1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
         const __m128 sx = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)sh64));
         for (int r = 0; r < NR; r++) {
             __m256i q; __m256 dw; ck_half mh;
-            if (Q5) {
+            if (PRE) {
+                const ck_block_u8 *wb = W_BLOCK(ck_block_u8, r, b);
+                q = _mm256_loadu_si256((const __m256i *)wb->qs);
+                dw = bcast_half(&wb->d); mh = wb->m;
+            } else if (Q5) {
                 const ck_block_q5_1 *wb = W_BLOCK(ck_block_q5_1, r, b);
                 q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh));
                 dw = bcast_half(&wb->d); mh = wb->m;
@@ -380,10 +389,13 @@ CK_AI void fx_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_
     }
 
 #define CALL_Q8_0(R, T) q8_0_k(n, w, wrs, x, xrs, out, os, R, T)
-#define CALL_Q4_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 0)
-#define CALL_Q5_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 1)
-#define CALL_Q4_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 0)
-#define CALL_Q5_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 1)
+#define CALL_Q4_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 0, 0)
+#define CALL_Q5_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 1, 0)
+#define CALL_Q4_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 0, 0)
+#define CALL_Q5_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 1, 0)
+#define CALL_U4_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 0, 1)
+#define CALL_U5_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 1, 1)
+#define CALL_U_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 0, 1)
 #define CALL_Q4_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 0)
 #define CALL_Q5_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 1)
 #define CALL_Q6_K(R, T) q6_K_k(n, w, wrs, x, xrs, out, os, R, T)
@@ -396,6 +408,35 @@ static void tile_q4_0(CK_ARGS) { CK_SHAPES(CALL_Q4_0) }
 static void tile_q5_0(CK_ARGS) { CK_SHAPES(CALL_Q5_0) }
 static void tile_q4_1(CK_ARGS) { CK_SHAPES(CALL_Q4_1) }
 static void tile_q5_1(CK_ARGS) { CK_SHAPES(CALL_Q5_1) }
+static void tile_u4_0(CK_ARGS) { CK_SHAPES(CALL_U4_0) }
+static void tile_u5_0(CK_ARGS) { CK_SHAPES(CALL_U5_0) }
+static void tile_u_1(CK_ARGS) { CK_SHAPES(CALL_U_1) }
+
+// ---- unpacking a row tile to ck_block_u8 --------------------------------------------------
+CK_AI void unpack_k(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst, const int type) {
+    const int64_t nb = n / CK_QK;
+    ck_block_u8 *o = (ck_block_u8 *)dst;
+    for (int r = 0; r < nr; r++) {
+        for (int64_t b = 0; b < nb; b++, o++) {
+            __m256i q;
+            switch (type) {
+            case CK_Q4_0: { const ck_block_q4_0 *wb = W_BLOCK(ck_block_q4_0, r, b);
+                q = unpack_nibbles(wb->qs); o->d = wb->d; o->m = 0; break; }
+            case CK_Q5_0: { const ck_block_q5_0 *wb = W_BLOCK(ck_block_q5_0, r, b);
+                q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh)); o->d = wb->d; o->m = 0; break; }
+            case CK_Q4_1: { const ck_block_q4_1 *wb = W_BLOCK(ck_block_q4_1, r, b);
+                q = unpack_nibbles(wb->qs); o->d = wb->d; o->m = wb->m; break; }
+            default: { const ck_block_q5_1 *wb = W_BLOCK(ck_block_q5_1, r, b);
+                q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh)); o->d = wb->d; o->m = wb->m; break; }
+            }
+            _mm256_storeu_si256((__m256i *)o->qs, q);
+        }
+    }
+}
+static void unpack_q4_0(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst) { unpack_k(n, w, wrs, nr, dst, CK_Q4_0); }
+static void unpack_q5_0(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst) { unpack_k(n, w, wrs, nr, dst, CK_Q5_0); }
+static void unpack_q4_1(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst) { unpack_k(n, w, wrs, nr, dst, CK_Q4_1); }
+static void unpack_q5_1(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst) { unpack_k(n, w, wrs, nr, dst, CK_Q5_1); }
 static void tile_q4_K(CK_ARGS) { CK_SHAPES(CALL_Q4_K) }
 static void tile_q5_K(CK_ARGS) { CK_SHAPES(CALL_Q5_K) }
 static void tile_q6_K(CK_ARGS) { CK_SHAPES(CALL_Q6_K) }
@@ -418,6 +459,19 @@ ck_tile_fn CK_FAMILY_FN(int type) {
     case CK_F32: return tile_f32;
     case CK_F16: return tile_f16;
     case CK_BF16: return tile_bf16;
+    case CK_UNPACKED(CK_Q4_0): return tile_u4_0;
+    case CK_UNPACKED(CK_Q5_0): return tile_u5_0;
+    case CK_UNPACKED(CK_Q4_1): case CK_UNPACKED(CK_Q5_1): return tile_u_1;
+    default: return NULL;
+    }
+}
+
+ck_unpack_fn CK_FAMILY_UNPACK(int type) {
+    switch (type) {
+    case CK_Q4_0: return unpack_q4_0;
+    case CK_Q5_0: return unpack_q5_0;
+    case CK_Q4_1: return unpack_q4_1;
+    case CK_Q5_1: return unpack_q5_1;
     default: return NULL;
     }
 }

@@ -1,6 +1,7 @@
 // AVX-512 VNNI kernel family (vpdpbusd / vpdpwssd on 256-bit vectors via AVX-512VL).
 #if defined(__x86_64__)
 #define CK_FAMILY_FN ck_tile_vnni
+#define CK_FAMILY_UNPACK ck_unpack_vnni
 #define CK_TARGET "avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,avx2,fma,f16c"
 #define CK_VNNI 1
 #define CK_AVX512 1
@@ -8,4 +9,5 @@
 #else
 #include "ck_internal.h"
 ck_tile_fn ck_tile_vnni(int type) { (void)type; return NULL; }
+ck_unpack_fn ck_unpack_vnni(int type) { (void)type; return NULL; }
 #endif

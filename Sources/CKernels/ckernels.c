@@ -72,6 +72,15 @@ static ck_tile_fn tile_for(int type) {
     }
 }
 
+static ck_unpack_fn unpack_for(int type) {
+    switch (cur_level()) {
+    case 3: return ck_unpack_vnni(type);
+    case 2: return ck_unpack_avx512(type);
+    case 1: return ck_unpack_avx2(type);
+    default: return NULL;
+    }
+}
+
 // ---- half precision -------------------------------------------------------------------------
 
 float ck_fp16_to_fp32(uint16_t h) { return ck_h2f(h); }
@@ -116,6 +125,8 @@ float ck_vec_dot(int type, int64_t n, const void *w, const void *x) {
 typedef struct {
     int type;
     ck_tile_fn tile;                // NULL: scalar vec_dot per element
+    ck_unpack_fn unpack;            // non-NULL: unpack each row tile once, then run tile_unpacked
+    ck_tile_fn tile_unpacked;
     const uint8_t *w; size_t wrs;
     int64_t n, rows;
     const float *x; int64_t x_stride; // ck_matmul only: float activations to convert first
@@ -128,12 +139,36 @@ typedef struct {
     _Alignas(64) _Atomic int64_t tok_done;   // activation rows converted
 } matmul_ctx;
 
+// A thread's buffer for an unpacked row tile, grown as needed and kept for the thread's life.
+static uint8_t *unpack_buffer(size_t bytes) {
+    static _Thread_local uint8_t *buf;
+    static _Thread_local size_t cap;
+    if (bytes > cap) {
+        free(buf);
+        cap = 0;
+        buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (buf) cap = bytes;
+    }
+    return buf;
+}
+
 static void matmul_chunk(const matmul_ctx *c, int64_t chunk) {
     const int64_t r0 = chunk * c->chunk_rows;
     const int64_t r1 = r0 + c->chunk_rows < c->rows ? r0 + c->chunk_rows : c->rows;
+    const size_t urs = (size_t)(c->n / CK_QK) * sizeof(ck_block_u8);
+    uint8_t *ubuf = c->unpack ? unpack_buffer(CK_TILE_R * urs) : NULL;
     for (int64_t r = r0; r < r1; r += CK_TILE_R) {
         const int nr = (int)(r1 - r < CK_TILE_R ? r1 - r : CK_TILE_R);
         const uint8_t *w = c->w + (size_t)r * c->wrs;
+        if (ubuf) {   // several token groups: unpack the rows once, then read them from cache
+            c->unpack(c->n, w, c->wrs, nr, ubuf);
+            for (int64_t t = 0; t < c->n_tok; t += CK_TILE_T) {
+                const int nt = (int)(c->n_tok - t < CK_TILE_T ? c->n_tok - t : CK_TILE_T);
+                c->tile_unpacked(c->n, ubuf, urs, nr, c->xq + (size_t)t * c->xrs, c->xrs, nt,
+                                 c->out + t * c->os + r, c->os);
+            }
+            continue;
+        }
         for (int64_t t = 0; t < c->n_tok; t += CK_TILE_T) {
             const int nt = (int)(c->n_tok - t < CK_TILE_T ? c->n_tok - t : CK_TILE_T);
             const uint8_t *x = c->xq + (size_t)t * c->xrs;
@@ -174,6 +209,11 @@ static void matmul_task(void *p, int ith, int nth) {
 static void matmul_run(ck_pool *pool, matmul_ctx *c) {
     const int nth = ck_pool_size(pool);
     c->tile = tile_for(c->type);
+    // Unpacking pays once a row tile serves more than one token group.
+    if (c->tile && c->n_tok > CK_TILE_T && (c->unpack = unpack_for(c->type)) != NULL) {
+        c->tile_unpacked = tile_for(CK_UNPACKED(c->type));
+        if (!c->tile_unpacked) c->unpack = NULL;
+    }
     c->wrs = ck_row_size(c->type, c->n);
     c->xrs = ck_row_size(ck_vec_dot_type(c->type), c->n);
     // Chunks: about 8 per thread for balance, a multiple of the tile height, and smaller when

@@ -11,11 +11,11 @@ import Testing
         let w = randomWeights(type, n: n, rows: rows, rng: &rng)
         let dt = ck_vec_dot_type(type)
         let xrs = rowSize(dt, n)
-        for level in [Int32(0), maxISALevel] {
+        for level in Int32(0) ... maxISALevel {   // every family the machine runs
             for threads in [1, 2] {
                 let pool = try #require(ck_pool_create(Int32(threads)))
                 defer { ck_pool_destroy(pool) }
-                for nTok in [1, 3, 8, 13] {
+                for nTok in [1, 3, 8, 13, 64] {   // > 4: several token groups per row tile (unpacked once)
                     let xStride = n + 5, outStride = rows + 3
                     var x = [Float](repeating: .nan, count: nTok * xStride)
                     for t in 0..<nTok {
