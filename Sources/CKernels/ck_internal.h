@@ -36,6 +36,15 @@ _Static_assert(sizeof(ck_block_q8_K) == 292, "q8_K");
 // row tile once into this form and reuse it for every group of tokens.
 typedef struct { ck_half d, m; uint8_t qs[32]; } ck_block_u8;                 // 36 B
 _Static_assert(sizeof(ck_block_u8) == 36, "u8");
+// A Q4_K/Q5_K super-block unpacked: d and dmin as floats, the 8 scales then the 8 mins as bytes,
+// and the 256 values (0..31) one per byte, each 64 as 32 low-nibble values then 32 high-nibble ones.
+typedef struct { float d, dmin; uint8_t sc[16]; uint8_t q[256]; } ck_block_u8k;   // 280 B
+_Static_assert(sizeof(ck_block_u8k) == 280, "u8k");
+// A Q6_K super-block unpacked: d as a float, the 16 scales, the 256 values (0..63) one per byte.
+typedef struct { float d; int8_t scales[16]; uint8_t q[256]; } ck_block_u8k6;     // 276 B
+_Static_assert(sizeof(ck_block_u8k6) == 276, "u8k6");
+// Bytes of one row of n elements of `type` in its unpacked form (0: none).
+size_t ck_unpacked_row_size(int type, int64_t n);
 
 // Portable IEEE binary16 <-> binary32 (round to nearest even), exact like F16C.
 static inline float ck_h2f(uint16_t h) {

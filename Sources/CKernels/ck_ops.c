@@ -105,6 +105,7 @@ typedef struct {
     int64_t scratch_per_thread;
     float *out;
     const uint8_t *exact_f32;  // per token: the f32 path (long query runs) or the f16 one
+    int heads_per_item;        // query heads of one KV head that one work item attends
     atomic_int_fast64_t next;
 } attn_ctx;
 
@@ -318,7 +319,8 @@ static void attend_f32_head(const attn_ctx *c, int64_t t, int h, const uint16_t 
     memcpy(c->out + t * (int64_t)c->n_head * hd + (int64_t)h * hd, acc, sizeof(float) * hd);
 }
 
-// Work items: (token, KV head), so the query heads that share a KV head share its rows.
+// Work items: (token, KV head, a run of heads_per_item of its query heads), so query heads that
+// share a KV head share its rows, while small batches still split into enough items for the threads.
 static void attention_task(void *vctx, int ith, int nth) {
     (void)nth;
     attn_ctx *c = (attn_ctx *)vctx;
@@ -331,28 +333,26 @@ static void attention_task(void *vctx, int ith, int nth) {
 #else
     const int fast = 0;
 #endif
-    const int per_pass = CK_ATTN_GROUP_HALVES / hd < 1 ? 1 : CK_ATTN_GROUP_HALVES / hd;
-    const int64_t total = c->n_tok * c->n_kv_head;
+    const int hpi = c->heads_per_item;
+    const int runs = (group + hpi - 1) / hpi;
+    const int64_t total = c->n_tok * c->n_kv_head * runs;
     for (;;) {
         const int64_t item = atomic_fetch_add(&c->next, 1);
         if (item >= total) break;
-        const int64_t t = item / c->n_kv_head;
-        const int kvh = (int)(item % c->n_kv_head);
+        const int64_t t = item / ((int64_t)c->n_kv_head * runs);
+        const int kvh = (int)(item / runs % c->n_kv_head);
+        const int run = (int)(item % runs);
         const int32_t p = c->pos[t];
         int32_t lo = 0;
         if (c->window > 0 && p - c->window + 1 > 0) lo = p - c->window + 1;
         const uint16_t *kb = c->k_cache + (int64_t)c->slot[t] * c->slot_stride + (int64_t)kvh * hd;
         const uint16_t *vb = c->v_cache + (int64_t)c->slot[t] * c->slot_stride + (int64_t)kvh * hd;
-        const int h_end = (kvh + 1) * group;
-        for (int h = kvh * group; h < h_end;) {
-            if (c->exact_f32[t]) {
-                attend_f32_head(c, t, h, kb, vb, lo, p, fast, scores, acc);
-                h += 1;
-            } else {
-                const int ng = h_end - h < per_pass ? h_end - h : per_pass;
-                attend_f16_heads(c, t, h, ng, kb, vb, lo, p, fast);
-                h += ng;
-            }
+        const int h0 = kvh * group + run * hpi;
+        const int h_end = h0 + hpi < (kvh + 1) * group ? h0 + hpi : (kvh + 1) * group;
+        if (c->exact_f32[t]) {
+            for (int h = h0; h < h_end; h++) attend_f32_head(c, t, h, kb, vb, lo, p, fast, scores, acc);
+        } else {
+            attend_f16_heads(c, t, h0, h_end - h0, kb, vb, lo, p, fast);
         }
     }
 }
@@ -379,6 +379,13 @@ void ck_attention(ck_pool *pool, const float *q, int64_t n_tok, int n_head, int 
         exact[t] = same >= CK_ATTN_TILED_ROWS;
     }
     c.exact_f32 = exact;
+    // All of a KV head's query heads in one item (as far as the item's stack buffers hold), unless
+    // that leaves fewer than 4 items per thread (single-sequence decode): then halve the runs.
+    const int group = n_head / n_kv_head, nth = ck_pool_size(pool);
+    int hpi = CK_ATTN_GROUP_HALVES / head_dim < 1 ? 1 : CK_ATTN_GROUP_HALVES / head_dim;
+    if (hpi > group) hpi = group;
+    while (hpi > 1 && n_tok * n_kv_head * ((group + hpi - 1) / hpi) < 4 * nth) hpi = (hpi + 1) / 2;
+    c.heads_per_item = hpi;
     atomic_init(&c.next, 0);
     ck_pool_run(pool, attention_task, &c);
     free(exact);

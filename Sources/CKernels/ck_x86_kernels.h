@@ -230,14 +230,16 @@ CK_AI __m128i unpack_scales_k4(const uint8_t *scales) {
     return _mm_loadu_si128((const __m128i *)u);
 }
 
+// PRE: w holds ck_block_u8k rows (scales unpacked, values one per byte, low half then high half
+// of each 64), unpacked once for all token groups.
 CK_AI void qx_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
-                  float *out, int64_t os, const int NR, const int NT, const int Q5) {
+                  float *out, int64_t os, const int NR, const int NT, const int Q5, const int PRE) {
     const int64_t nb = n / CK_QK_K;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m10 = _mm256_set1_epi8(0x10);
     TILE_BEGIN
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_K) : sizeof(ck_block_q4_K)));
+        if (!PRE) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_K) : sizeof(ck_block_q4_K)));
         __m128i bs8[CK_TILE_T];
         for (int t = 0; t < NT; t++) {
             const ck_block_q8_K *xb = X_BLOCK(ck_block_q8_K, t, b);
@@ -245,9 +247,12 @@ CK_AI void qx_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
                                     _mm_loadu_si128((const __m128i *)(xb->bsums + 8)));
         }
         for (int r = 0; r < NR; r++) {
-            const uint8_t *qs; const uint8_t *scales; __m256i hbits = _mm256_setzero_si256();
+            const uint8_t *qs; const uint8_t *scales = NULL; __m256i hbits = _mm256_setzero_si256();
             float d, dmin;
-            if (Q5) {
+            if (PRE) {
+                const ck_block_u8k *wb = W_BLOCK(ck_block_u8k, r, b);
+                qs = wb->q; d = wb->d; dmin = wb->dmin;
+            } else if (Q5) {
                 const ck_block_q5_K *wb = W_BLOCK(ck_block_q5_K, r, b);
                 qs = wb->qs; scales = wb->scales; d = h2f(wb->d); dmin = h2f(wb->dmin);
                 hbits = _mm256_loadu_si256((const __m256i *)wb->qh);
@@ -255,17 +260,24 @@ CK_AI void qx_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
                 const ck_block_q4_K *wb = W_BLOCK(ck_block_q4_K, r, b);
                 qs = wb->qs; scales = wb->scales; d = h2f(wb->d); dmin = h2f(wb->dmin);
             }
-            const __m128i sm = unpack_scales_k4(scales);
+            const __m128i sm = PRE ? _mm_loadu_si128((const __m128i *)W_BLOCK(ck_block_u8k, r, b)->sc)
+                                   : unpack_scales_k4(scales);
             uint8_t sc[16];
             _mm_storeu_si128((__m128i *)sc, sm);
             const __m128i mins16 = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
             __m256i isum[CK_TILE_T];
             for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
             for (int c = 0; c < 4; c++) {
-                const __m256i qv = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
-                __m256i lo = _mm256_and_si256(qv, m4);
-                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qv, 4), m4);
-                if (Q5) {
+                __m256i lo, hi;
+                if (PRE) {
+                    lo = _mm256_loadu_si256((const __m256i *)(qs + 64 * c));
+                    hi = _mm256_loadu_si256((const __m256i *)(qs + 64 * c + 32));
+                } else {
+                    const __m256i qv = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+                    lo = _mm256_and_si256(qv, m4);
+                    hi = _mm256_and_si256(_mm256_srli_epi16(qv, 4), m4);
+                }
+                if (Q5 && !PRE) {
                     lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(hbits, 4), m10));
                     hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(hbits, 3), m10));
                     hbits = _mm256_srli_epi16(hbits, 2);
@@ -290,20 +302,34 @@ CK_AI void qx_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     TILE_END(0.0f)
 }
 
+// The 4 x 32 six-bit values of half h of a Q6_K block, as the kernel reads them.
+CK_AI void q6_values(const ck_block_q6_K *wb, int h, __m256i m4, __m256i m30, __m256i q[4]) {
+    const __m256i ql0 = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h));
+    const __m256i ql1 = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h + 32));
+    const __m256i qh = _mm256_loadu_si256((const __m256i *)(wb->qh + 32 * h));
+    q[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+    q[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+}
+
+// PRE: w holds ck_block_u8k6 rows (values 0..63 one per byte, in the order the kernel reads them).
 CK_AI void q6_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
-                  float *out, int64_t os, const int NR, const int NT) {
+                  float *out, int64_t os, const int NR, const int NT, const int PRE) {
     const int64_t nb = n / CK_QK_K;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
     TILE_BEGIN
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        PREFETCH_TILE(pf, NR * sizeof(ck_block_q6_K));
+        if (!PRE) PREFETCH_TILE(pf, NR * sizeof(ck_block_q6_K));
         for (int r = 0; r < NR; r++) {
             const ck_block_q6_K *wb = W_BLOCK(ck_block_q6_K, r, b);
-            const __m128i sc8 = _mm_loadu_si128((const __m128i *)wb->scales);
+            const ck_block_u8k6 *ub = W_BLOCK(ck_block_u8k6, r, b);
+            const __m128i sc8 = _mm_loadu_si128((const __m128i *)(PRE ? ub->scales : wb->scales));
             const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
             const __m256i sc_m32 = _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(sc16, 5));
-            const float d = h2f(wb->d);
+            const float d = PRE ? ub->d : h2f(wb->d);
             __m256i isum[CK_TILE_T];
             for (int t = 0; t < NT; t++) {
                 const ck_block_q8_K *xb = X_BLOCK(ck_block_q8_K, t, b);
@@ -311,15 +337,12 @@ CK_AI void q6_K_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
                 isum[t] = dot_s16(_mm256_setzero_si256(), sc_m32, _mm256_loadu_si256((const __m256i *)xb->bsums));
             }
             for (int h = 0; h < 2; h++) {
-                const __m256i ql0 = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h));
-                const __m256i ql1 = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h + 32));
-                const __m256i qh = _mm256_loadu_si256((const __m256i *)(wb->qh + 32 * h));
                 __m256i q[4];
-                q[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
-                q[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
-                q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
-                q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
-                                       _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+                if (PRE) {
+                    for (int k = 0; k < 4; k++) q[k] = _mm256_loadu_si256((const __m256i *)(ub->q + 128 * h + 32 * k));
+                } else {
+                    q6_values(wb, h, m4, m30, q);
+                }
                 for (int k = 0; k < 4; k++) {
                     const int g = 4 * h + k;   // 32-element group; scales 2g (first 16) and 2g+1
                     const __m128i shuf = _mm_set_epi8(2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1,
@@ -396,9 +419,11 @@ CK_AI void fx_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_
 #define CALL_U4_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 0, 1)
 #define CALL_U5_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 1, 1)
 #define CALL_U_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 0, 1)
-#define CALL_Q4_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 0)
-#define CALL_Q5_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 1)
-#define CALL_Q6_K(R, T) q6_K_k(n, w, wrs, x, xrs, out, os, R, T)
+#define CALL_Q4_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 0, 0)
+#define CALL_Q5_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 1, 0)
+#define CALL_Q6_K(R, T) q6_K_k(n, w, wrs, x, xrs, out, os, R, T, 0)
+#define CALL_U_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 0, 1)
+#define CALL_U6_K(R, T) q6_K_k(n, w, wrs, x, xrs, out, os, R, T, 1)
 #define CALL_F32(R, T) fx_k(n, w, wrs, x, xrs, out, os, R, T, CK_F32)
 #define CALL_F16(R, T) fx_k(n, w, wrs, x, xrs, out, os, R, T, CK_F16)
 #define CALL_BF16(R, T) fx_k(n, w, wrs, x, xrs, out, os, R, T, CK_BF16)
@@ -411,6 +436,8 @@ static void tile_q5_1(CK_ARGS) { CK_SHAPES(CALL_Q5_1) }
 static void tile_u4_0(CK_ARGS) { CK_SHAPES(CALL_U4_0) }
 static void tile_u5_0(CK_ARGS) { CK_SHAPES(CALL_U5_0) }
 static void tile_u_1(CK_ARGS) { CK_SHAPES(CALL_U_1) }
+static void tile_u_K(CK_ARGS) { CK_SHAPES(CALL_U_K) }
+static void tile_u6_K(CK_ARGS) { CK_SHAPES(CALL_U6_K) }
 
 // ---- unpacking a row tile to ck_block_u8 --------------------------------------------------
 CK_AI void unpack_k(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst, const int type) {
@@ -437,6 +464,59 @@ static void unpack_q4_0(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t
 static void unpack_q5_0(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst) { unpack_k(n, w, wrs, nr, dst, CK_Q5_0); }
 static void unpack_q4_1(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst) { unpack_k(n, w, wrs, nr, dst, CK_Q4_1); }
 static void unpack_q5_1(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst) { unpack_k(n, w, wrs, nr, dst, CK_Q5_1); }
+
+CK_AI void unpack_K(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst, const int Q5) {
+    const int64_t nb = n / CK_QK_K;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m10 = _mm256_set1_epi8(0x10);
+    ck_block_u8k *o = (ck_block_u8k *)dst;
+    for (int r = 0; r < nr; r++) {
+        for (int64_t b = 0; b < nb; b++, o++) {
+            const uint8_t *qs; __m256i hbits = _mm256_setzero_si256();
+            if (Q5) {
+                const ck_block_q5_K *wb = W_BLOCK(ck_block_q5_K, r, b);
+                qs = wb->qs; o->d = h2f(wb->d); o->dmin = h2f(wb->dmin);
+                _mm_storeu_si128((__m128i *)o->sc, unpack_scales_k4(wb->scales));
+                hbits = _mm256_loadu_si256((const __m256i *)wb->qh);
+            } else {
+                const ck_block_q4_K *wb = W_BLOCK(ck_block_q4_K, r, b);
+                qs = wb->qs; o->d = h2f(wb->d); o->dmin = h2f(wb->dmin);
+                _mm_storeu_si128((__m128i *)o->sc, unpack_scales_k4(wb->scales));
+            }
+            for (int c = 0; c < 4; c++) {
+                const __m256i qv = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+                __m256i lo = _mm256_and_si256(qv, m4);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qv, 4), m4);
+                if (Q5) {
+                    lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(hbits, 4), m10));
+                    hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(hbits, 3), m10));
+                    hbits = _mm256_srli_epi16(hbits, 2);
+                }
+                _mm256_storeu_si256((__m256i *)(o->q + 64 * c), lo);
+                _mm256_storeu_si256((__m256i *)(o->q + 64 * c + 32), hi);
+            }
+        }
+    }
+}
+static void unpack_q4_K(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst) { unpack_K(n, w, wrs, nr, dst, 0); }
+static void unpack_q5_K(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst) { unpack_K(n, w, wrs, nr, dst, 1); }
+
+static void unpack_q6_K(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst) {
+    const int64_t nb = n / CK_QK_K;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    ck_block_u8k6 *o = (ck_block_u8k6 *)dst;
+    for (int r = 0; r < nr; r++) {
+        for (int64_t b = 0; b < nb; b++, o++) {
+            const ck_block_q6_K *wb = W_BLOCK(ck_block_q6_K, r, b);
+            o->d = h2f(wb->d);
+            memcpy(o->scales, wb->scales, 16);
+            for (int h = 0; h < 2; h++) {
+                __m256i q[4];
+                q6_values(wb, h, m4, m30, q);
+                for (int k = 0; k < 4; k++) _mm256_storeu_si256((__m256i *)(o->q + 128 * h + 32 * k), q[k]);
+            }
+        }
+    }
+}
 static void tile_q4_K(CK_ARGS) { CK_SHAPES(CALL_Q4_K) }
 static void tile_q5_K(CK_ARGS) { CK_SHAPES(CALL_Q5_K) }
 static void tile_q6_K(CK_ARGS) { CK_SHAPES(CALL_Q6_K) }
@@ -462,6 +542,8 @@ ck_tile_fn CK_FAMILY_FN(int type) {
     case CK_UNPACKED(CK_Q4_0): return tile_u4_0;
     case CK_UNPACKED(CK_Q5_0): return tile_u5_0;
     case CK_UNPACKED(CK_Q4_1): case CK_UNPACKED(CK_Q5_1): return tile_u_1;
+    case CK_UNPACKED(CK_Q4_K): case CK_UNPACKED(CK_Q5_K): return tile_u_K;
+    case CK_UNPACKED(CK_Q6_K): return tile_u6_K;
     default: return NULL;
     }
 }
@@ -472,6 +554,9 @@ ck_unpack_fn CK_FAMILY_UNPACK(int type) {
     case CK_Q5_0: return unpack_q5_0;
     case CK_Q4_1: return unpack_q4_1;
     case CK_Q5_1: return unpack_q5_1;
+    case CK_Q4_K: return unpack_q4_K;
+    case CK_Q5_K: return unpack_q5_K;
+    case CK_Q6_K: return unpack_q6_K;
     default: return NULL;
     }
 }

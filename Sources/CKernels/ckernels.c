@@ -139,6 +139,15 @@ typedef struct {
     _Alignas(64) _Atomic int64_t tok_done;   // activation rows converted
 } matmul_ctx;
 
+size_t ck_unpacked_row_size(int type, int64_t n) {
+    switch (type) {
+    case CK_Q4_0: case CK_Q5_0: case CK_Q4_1: case CK_Q5_1: return (size_t)(n / CK_QK) * sizeof(ck_block_u8);
+    case CK_Q4_K: case CK_Q5_K: return (size_t)(n / CK_QK_K) * sizeof(ck_block_u8k);
+    case CK_Q6_K: return (size_t)(n / CK_QK_K) * sizeof(ck_block_u8k6);
+    default: return 0;
+    }
+}
+
 // A thread's buffer for an unpacked row tile, grown as needed and kept for the thread's life.
 static uint8_t *unpack_buffer(size_t bytes) {
     static _Thread_local uint8_t *buf;
@@ -155,7 +164,7 @@ static uint8_t *unpack_buffer(size_t bytes) {
 static void matmul_chunk(const matmul_ctx *c, int64_t chunk) {
     const int64_t r0 = chunk * c->chunk_rows;
     const int64_t r1 = r0 + c->chunk_rows < c->rows ? r0 + c->chunk_rows : c->rows;
-    const size_t urs = (size_t)(c->n / CK_QK) * sizeof(ck_block_u8);
+    const size_t urs = ck_unpacked_row_size(c->type, c->n);
     uint8_t *ubuf = c->unpack ? unpack_buffer(CK_TILE_R * urs) : NULL;
     for (int64_t r = r0; r < r1; r += CK_TILE_R) {
         const int nr = (int)(r1 - r < CK_TILE_R ? r1 - r : CK_TILE_R);
