@@ -11,6 +11,7 @@ extension EndToEnd {
             let s = try Supervised(workers: "vulkan = 0\ncpu = 1")
             try s.waitAllRunning()
             try waitUntil("READY=1", timeout: 5) { s.notify.count("READY=1") == 1 }
+            // One worker: openai_check.py also expects its repeated prompt to reuse the cached prefix.
             let r = try s.python("openai_check.py", ["\(s.baseURL)/v1", s.modelID])
             #expect(r.status == 0, "\(r.err)")
             let health = try s.http("/health")

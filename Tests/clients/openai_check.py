@@ -35,6 +35,11 @@ for chunk in client.completions.create(model=model, prompt="The capital of Franc
 seen["completion_stream"] = "".join(pieces)
 if "".join(pieces) != c.choices[0].text or usage is None or usage.completion_tokens != 8 or finish != "length":
     problems.append(f"completion stream: {pieces} {usage} {finish}")
+# The same prompt again on the one worker: its slot still holds it, so all but the last token are reused.
+cached = usage.prompt_tokens_details.cached_tokens if usage and usage.prompt_tokens_details else None
+seen["completion_stream_cached_tokens"] = cached
+if usage is None or cached != usage.prompt_tokens - 1:
+    problems.append(f"completion stream: cached_tokens {cached}, want prompt_tokens - 1 ({usage})")
 
 pieces, usage, roles = [], None, []
 for chunk in client.chat.completions.create(model=model, messages=[{"role": "user", "content": "What is 2+2?"}],
