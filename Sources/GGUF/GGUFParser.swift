@@ -102,7 +102,9 @@ enum GGUFParser {
             raws.append(Raw(name: name, type: type, shape: shape, offset: Int(offset), bytes: bytes))
         }
         r.align(to: alignment)
-        let dataOffset = r.offset
+        // A file without tensors (a vocabulary-only file, like llama.cpp's ggml-vocab-*.gguf) has an
+        // empty data section and needs no padding before it: llama.cpp reads such files unpadded.
+        let dataOffset = raws.isEmpty ? min(r.offset, count) : r.offset
         guard dataOffset <= count else {
             throw GGUFError(.truncated, "\(fileName): truncated: the tensor data section would start at byte \(dataOffset), past the end (\(count) bytes)")
         }

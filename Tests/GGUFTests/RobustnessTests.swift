@@ -55,6 +55,25 @@ import Testing
         }
     }
 
+    /// llama.cpp's vocabulary-only files (models/ggml-vocab-*.gguf) have no tensors and end right after
+    /// their metadata: an empty data section needs no padding. A cut inside the metadata still throws.
+    @Test func aFileWithoutTensorsNeedsNoPadding() throws {
+        let bare = NarrowArrayTests.craftedFile(key: "k", elementType: 0, count: 3, elementBytes: [1, 2, 3], pad: false)
+        let padded = NarrowArrayTests.craftedFile(key: "k", elementType: 0, count: 3, elementBytes: [1, 2, 3])
+        #expect(bare.count % 32 != 0 && padded.count > bare.count, "the bare file must lack padding")
+        for n in bare.count ... padded.count {
+            let file = try GGUFFile(bytes: Array(padded[0 ..< n]))
+            #expect(file.tensors.isEmpty, "cut at \(n)")
+            #expect(file.metadata["k"]?.array?.integers == [1, 2, 3], "cut at \(n)")
+        }
+        for n in 0 ..< bare.count {
+            switch Self.parseAndUse(Array(padded[0 ..< n])) {
+            case .success: Issue.record("a file cut inside its metadata at \(n) of \(bare.count) bytes parsed")
+            case .failure(let error): Self.expectTruncationError(error, at: n)
+            }
+        }
+    }
+
     @Test func truncatedFilesOnDiskThrow() throws {
         let dir = try makeTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
