@@ -47,7 +47,7 @@ extension BenchEndToEnd {
             #expect(samples.contains { $0.restartWindow } && samples.first?.warmup == true)
             // A new worker reports its RSS with its first heartbeat: a sample just after a restart may lack it.
             #expect(samples.filter { ($0.resources.workerRSSBytes ?? 0) > 0 }.count >= samples.count - 3)
-            #expect(samples.allSatisfy { $0.resources.error == nil })
+            #expect(samples.allSatisfy { $0.resources.error == nil }, "\(samples.compactMap(\.resources.error))")
             // The report: the restarts in its table and as markers on the memory chart.
             let md = try String(contentsOfFile: out.file("report.md"), encoding: .utf8)
             #expect(md.contains("## Restarts") && md.contains("| 1 | ") && md.contains("| 2 | "), "\(md)")
