@@ -46,17 +46,20 @@ final class SoakSampler: Sendable {
     func sample(final: Bool) async throws {
         let config = runner.config
         let t = MonotonicClock.seconds(runStart, MonotonicClock.now())
-        let window = await accumulator.take()
-        let start = lastEnd.withLock { v in
-            defer { v = t }
-            return v
-        }
         var metrics: PrometheusText?
         var metricsError: String?
         do {
             metrics = PrometheusText(try await runner.endpoint.metricsText())
         } catch {
+            // The run ended while this sample was reading (the loop is cancelled then): no sample, and
+            // its window stays for the final one. Recording it would blame the server for our own stop.
+            if Task.isCancelled { throw CancellationError() }
             metricsError = "\(error)"
+        }
+        let window = await accumulator.take()
+        let start = lastEnd.withLock { v in
+            defer { v = t }
+            return v
         }
         let status = try? await runner.control.status()
         let reading = ResourceReading(
