@@ -302,6 +302,13 @@ client_error_stream() {
 # counted as vkserve_stream_errors_total{code="worker_failed"} (the request itself as a 200).
 kill_under_stream() {
     local body='{"prompt": "Here is a long story about a dragon. Chapter 1.", "max_tokens": 400, "stream": true}'
+    # A worker's in_flight comes from its heartbeats: wait until none reports the requests before, or a
+    # stale count could name a worker that is not serving this stream.
+    for _ in $(seq 100); do
+        [[ -z $(.build/release/supervisorctl --socket "$work/control.sock" status --json | python3 -c \
+            'import json, sys; print(*[r["pid"] for r in json.load(sys.stdin)["status"]["rows"] if r["in_flight"]])') ]] && break
+        sleep 0.1
+    done
     curl -sN "127.0.0.1:$port/v1/completions" -H 'Content-Type: application/json' -d "$body" >"$work/killed.sse" &
     local client=$! busy=
     for _ in $(seq 200); do
