@@ -31,23 +31,29 @@ struct PrefixReuseTests {
         return out
     }
 
+    static func model() throws -> Model { try Model(path: try TestPaths.model("SmolLM2-135M-Instruct.Q4_1.gguf")) }
+
+    /// A generator on a fresh CPU backend (batch limit 64).
+    static func generator(_ model: Model, slots: Int, context: Int, chunk: Int, reuse: Bool = true) throws -> Generator {
+        Generator(backend: try CPUBackend(model: model, slots: slots, context: context, maxBatchTokens: 64),
+                  policy: SchedulingPolicy(prefillChunk: chunk), reusePrefixes: reuse)
+    }
+
     static func request(_ id: String, _ prompt: [Int32], maxTokens: Int = 12) -> GenerationRequest {
         GenerationRequest(id: id, promptIDs: prompt, maxTokens: maxTokens, ignoreEndOfGeneration: true)
     }
 
     @Test("a repeated prompt computes only its last token and gives the same tokens as without reuse")
     func repeatedPrompt() throws {
-        let model = try Model(path: try TestPaths.model("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        let model = try Self.model()
         let prompt = model.tokenizer.encode("The three primary colors are red, yellow and")
-        let fresh = Generator(backend: try CPUBackend(model: model, slots: 1, context: 128, maxBatchTokens: 64),
-                              policy: SchedulingPolicy(prefillChunk: 8), reusePrefixes: false)
+        let fresh = try Self.generator(model, slots: 1, context: 128, chunk: 8, reuse: false)
         let expected = try Self.run(fresh, [Self.request("a", prompt)])["a"]!
         #expect(expected.cached == 0 && expected.tokens.count == 12)
         let again = try Self.run(fresh, [Self.request("b", prompt)])["b"]!
         #expect(again.cached == 0, "reuse is off")
 
-        let g = Generator(backend: try CPUBackend(model: model, slots: 1, context: 128, maxBatchTokens: 64),
-                          policy: SchedulingPolicy(prefillChunk: 8))
+        let g = try Self.generator(model, slots: 1, context: 128, chunk: 8)
         let first = try Self.run(g, [Self.request("a", prompt)])["a"]!
         #expect(first.cached == 0)
         let processedBefore = g.promptTokensProcessed
@@ -61,9 +67,8 @@ struct PrefixReuseTests {
 
     @Test("the next turn of a chat reuses the prompt and the answer it extends")
     func nextTurn() throws {
-        let model = try Model(path: try TestPaths.model("SmolLM2-135M-Instruct.Q4_1.gguf"))
-        let g = Generator(backend: try CPUBackend(model: model, slots: 2, context: 160, maxBatchTokens: 64),
-                          policy: SchedulingPolicy(prefillChunk: 16))
+        let model = try Self.model()
+        let g = try Self.generator(model, slots: 2, context: 160, chunk: 16)
         let turn1 = model.tokenizer.encode("Once upon a time")
         let answer = try Self.run(g, [Self.request("t1", turn1, maxTokens: 10)])["t1"]!
         #expect(answer.tokens.count == 10)
@@ -73,16 +78,14 @@ struct PrefixReuseTests {
         #expect(second.cached == turn1.count + answer.tokens.count - 1)
 
         // Without reuse the same prompt gives the same tokens.
-        let plain = Generator(backend: try CPUBackend(model: model, slots: 1, context: 160, maxBatchTokens: 64),
-                              policy: SchedulingPolicy(prefillChunk: 16), reusePrefixes: false)
+        let plain = try Self.generator(model, slots: 1, context: 160, chunk: 16, reuse: false)
         #expect(try Self.run(plain, [Self.request("t2", turn2)])["t2"]!.tokens == second.tokens)
     }
 
     @Test("a prompt takes the free slot that shares the most with it, or else the least recently used one")
     func slotChoice() throws {
-        let model = try Model(path: try TestPaths.model("SmolLM2-135M-Instruct.Q4_1.gguf"))
-        let g = Generator(backend: try CPUBackend(model: model, slots: 3, context: 128, maxBatchTokens: 64),
-                          policy: SchedulingPolicy(prefillChunk: 16))
+        let model = try Self.model()
+        let g = try Self.generator(model, slots: 3, context: 128, chunk: 16)
         let a = model.tokenizer.encode("Water boils at one hundred degrees")
         let b = model.tokenizer.encode("My favourite book is a long one")
         let c = model.tokenizer.encode("import numpy as np")
@@ -101,11 +104,10 @@ struct PrefixReuseTests {
 
     @Test("a request cancelled mid-prompt leaves the part it computed for the next one")
     func cancelledPrefill() throws {
-        let model = try Model(path: try TestPaths.model("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        let model = try Self.model()
         let prompt = model.tokenizer.encode("The speed of light is about three hundred thousand kilometres a second")
         // A sequence decodes beside the prompt, so the prompt goes in chunks of 4.
-        let big = Generator(backend: try CPUBackend(model: model, slots: 2, context: 128, maxBatchTokens: 64),
-                            policy: SchedulingPolicy(prefillChunk: 4))
+        let big = try Self.generator(model, slots: 2, context: 128, chunk: 4)
         try big.submit(Self.request("decoding", model.tokenizer.encode("Hello"), maxTokens: 50))
         _ = try big.step()
         try big.submit(Self.request("long", prompt))

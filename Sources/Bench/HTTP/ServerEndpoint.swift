@@ -61,15 +61,15 @@ public final class ServerEndpoint: Sendable {
         // A pooled connection the server closed while idle fails before the request reached it: the
         // request goes again on another connection, as the load's requests do (bounded the same way).
         var attempt = 0
-        var next: HTTPClientResponse?
-        while next == nil {
+        var response: HTTPClientResponse
+        while true {
             do {
-                next = try await probes.execute(request(path), timeout: .seconds(timeoutSeconds))
+                response = try await probes.execute(request(path), timeout: .seconds(timeoutSeconds))
+                break
             } catch where attempt < StreamingRequest.staleConnectionRetries && StreamingRequest.isStaleConnection(error) {
                 attempt += 1
             }
         }
-        guard let response = next else { throw BenchFailure("\(base)\(path): no response") }
         var bytes: [UInt8] = []
         for try await buffer in response.body {
             bytes.append(contentsOf: buffer.readableBytesView)
