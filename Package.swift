@@ -126,7 +126,7 @@ let package = Package(
         // Helpers shared by the end-to-end test targets (paths, polling, commands, free ports).
         .target(name: "TestHarness", path: "Tests/TestHarness"),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"], exclude: ["Data"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "GGUF"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer", "TestHarness"]),
         .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"]),

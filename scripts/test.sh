@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The test command: fetch the models if absent, build and run every Swift test in release mode (the
+# The test command: fetch the models and llama.cpp's tokenizer test vectors if absent, build and run every Swift test in release mode (the
 # engine's numeric code is many times slower in a debug build), then the end-to-end scripts in
 # scripts/tests/ (real systemd, nginx, promtool), which run against the release binaries.
 # Arguments go to `swift test` (e.g. --filter); VKSERVE_SKIP_SCRIPT_TESTS=1 skips the scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch-models.sh >/dev/null
+scripts/fetch-test-data.sh >/dev/null
 swift build -c release
 swift test -c release "$@"
 if [[ "${VKSERVE_SKIP_SCRIPT_TESTS:-0}" != 1 ]]; then

@@ -1,8 +1,10 @@
-/// Byte-level BPE (`tokenizer.ggml.model = gpt2`), matching llama.cpp's `llm_tokenizer_bpe`.
+/// BPE, matching llama.cpp's `llm_tokenizer_bpe`: byte-level (`tokenizer.ggml.model = gpt2`) or over
+/// raw UTF-8 with U+2581 for spaces (`gemma4`).
 ///
 /// Text is split into words by the pre-tokenizer; each word starts as one symbol per byte (the
-/// byte's GPT-2 alphabet character) and the adjacent pair with the lowest merge rank is merged,
-/// leftmost first, until no pair has a rule.
+/// byte's GPT-2 alphabet character) or, over raw UTF-8, per character, and the adjacent pair with
+/// the lowest merge rank is merged, leftmost first, until no pair has a rule. A symbol left without
+/// a token falls back to its bytes' `<0xXX>` tokens.
 struct BPETokenizer: Sendable {
     struct Merge: Sendable {
         let rank: Int32
@@ -18,16 +20,21 @@ struct BPETokenizer: Sendable {
     let byteFallbackTokens: [Int32]
     /// llama3: a word that is itself a token is not merged (`ignore_merges`).
     let ignoresMerges: Bool
+    /// gemma4: symbols are UTF-8 characters, not bytes in GPT-2's alphabet; spaces are U+2581; a run
+    /// of line feeds that is itself a token is taken whole.
+    let rawUTF8: Bool
     let table: ByteStringTable
 
     init(vocabulary: Vocabulary, merges mergeTexts: [String], source: String) throws(TokenizerError) {
-        guard let pre = PreTokenizer(name: vocabulary.preTokenizer) else {
+        // llama.cpp gives every gemma4 vocabulary its own pre-tokenizer, whatever tokenizer.ggml.pre says.
+        guard let pre = PreTokenizer(name: vocabulary.model == .gemma4 ? "gemma4" : vocabulary.preTokenizer) else {
             throw TokenizerError(.unsupportedModel, "\(source): tokenizer.ggml.pre '\(vocabulary.preTokenizer)' is not "
                 + "a supported BPE pre-tokenizer (supported: \(PreTokenizer.supportedNames.joined(separator: ", ")) "
                 + "and their aliases)")
         }
         preTokenizer = pre
         ignoresMerges = vocabulary.preTokenizer == "llama3" || vocabulary.preTokenizer == "llama-bpe"
+        rawUTF8 = vocabulary.model == .gemma4
         let table = vocabulary.table
         self.table = table
 
@@ -78,6 +85,8 @@ struct BPETokenizer: Sendable {
         var next: [Int32] = []
         var heap = BinaryHeap<Candidate>()
         var encoded: [UInt8] = []
+        /// Each symbol's first byte in the word, and one more for the word's end.
+        var starts: [Int32] = []
     }
 
     private struct Candidate: Comparable {
@@ -97,6 +106,20 @@ struct BPETokenizer: Sendable {
     /// Appends the tokens of a piece of text that holds no special tokens.
     func encode(_ text: UnsafeBufferPointer<UInt8>, into out: inout [Int32]) {
         guard !text.isEmpty else { return }
+        if rawUTF8 && text.contains(0x20) {
+            // Spaces become U+2581 (E2 96 81) before splitting, as llama.cpp's escape_whitespaces does.
+            var escaped: [UInt8] = []
+            escaped.reserveCapacity(text.count + 16)
+            for b in text {
+                if b == 0x20 { escaped.append(contentsOf: [0xE2, 0x96, 0x81]) } else { escaped.append(b) }
+            }
+            escaped.withUnsafeBufferPointer { encodeEscaped($0, into: &out) }
+        } else {
+            encodeEscaped(text, into: &out)
+        }
+    }
+
+    private func encodeEscaped(_ text: UnsafeBufferPointer<UInt8>, into out: inout [Int32]) {
         let (cps, offsets) = UTF8Codepoints.decode(text)
         let lengths = preTokenizer.split(cps)
         var scratch = Scratch()
@@ -110,11 +133,15 @@ struct BPETokenizer: Sendable {
 
     private func encodeWord(_ word: UnsafeBufferPointer<UInt8>, _ s: inout Scratch, _ out: inout [Int32]) {
         let n = word.count
-        if n == 1 {
-            emitSymbol(byteTokens[Int(word[0])], byte: word[0], &out)
+        if rawUTF8 {
+            if word.allSatisfy({ $0 == 0x0A }), let id = table.find(word) {
+                out.append(id)  // llama.cpp takes a run of line feeds whole when it is a token
+                return
+            }
+        } else if n == 1 {
+            emitSymbol(byteTokens[Int(word[0])], word, 0, 1, &out)
             return
-        }
-        if ignoresMerges {
+        } else if ignoresMerges {
             s.encoded.removeAll(keepingCapacity: true)
             for b in word { s.encoded.append(contentsOf: ByteLevelAlphabet.utf8ForByte[Int(b)]) }
             if let id = table.find(s.encoded) {
@@ -125,13 +152,22 @@ struct BPETokenizer: Sendable {
         s.ids.removeAll(keepingCapacity: true)
         s.prev.removeAll(keepingCapacity: true)
         s.next.removeAll(keepingCapacity: true)
-        for (i, b) in word.enumerated() {
-            s.ids.append(byteTokens[Int(b)])
+        s.starts.removeAll(keepingCapacity: true)
+        var offset = 0
+        while offset < n {
+            let length = rawUTF8 ? min(n - offset, Self.utf8Length(word[offset])) : 1
+            let i = s.ids.count
+            s.ids.append(rawUTF8 ? table.find(UnsafeBufferPointer(rebasing: word[offset ..< offset + length])) ?? -1
+                                 : byteTokens[Int(word[offset])])
+            s.starts.append(Int32(offset))
+            offset += length
             s.prev.append(Int32(i - 1))
-            s.next.append(i + 1 < n ? Int32(i + 1) : -1)
+            s.next.append(offset < n ? Int32(i + 1) : -1)
         }
+        s.starts.append(Int32(n))
+        let symbols = s.ids.count
         s.heap.removeAll()
-        for i in 0 ..< n - 1 { addCandidate(Int32(i), Int32(i + 1), &s) }
+        for i in 0 ..< symbols - 1 { addCandidate(Int32(i), Int32(i + 1), &s) }
 
         while let c = s.heap.pop() {
             let l = Int(c.left), r = Int(c.right)
@@ -148,9 +184,17 @@ struct BPETokenizer: Sendable {
 
         var i: Int32 = 0
         while i >= 0 {
-            emitSymbol(s.ids[Int(i)], byte: word[Int(i)], &out)
-            i = s.next[Int(i)]
+            let next = s.next[Int(i)]
+            emitSymbol(s.ids[Int(i)], word, Int(s.starts[Int(i)]), Int(next >= 0 ? s.starts[Int(next)] : s.starts[symbols]), &out)
+            i = next
         }
+    }
+
+    /// The length of a UTF-8 sequence from its first byte (1 for a stray continuation byte), as
+    /// llama.cpp's `unicode_len_utf8`.
+    @inline(__always)
+    static func utf8Length(_ b: UInt8) -> Int {
+        b < 0x80 ? 1 : b < 0xC0 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
     }
 
     @inline(__always)
@@ -161,14 +205,17 @@ struct BPETokenizer: Sendable {
         s.heap.push(Candidate(rank: m.rank, left: left, right: right, leftID: l, rightID: r, result: m.result))
     }
 
-    /// A symbol without a token can only be a single byte whose alphabet character is missing from
-    /// the vocabulary; it falls back to `<0xXX>` when the vocabulary has that, else it is dropped (as in llama.cpp).
+    /// A symbol without a token (a byte whose alphabet character the vocabulary lacks, or a
+    /// character of raw UTF-8 that is not a token) falls back to its bytes' `<0xXX>` tokens where
+    /// the vocabulary has them; the rest is dropped, as in llama.cpp.
     @inline(__always)
-    private func emitSymbol(_ id: Int32, byte: UInt8, _ out: inout [Int32]) {
+    private func emitSymbol(_ id: Int32, _ word: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, _ out: inout [Int32]) {
         if id >= 0 {
             out.append(id)
-        } else if byteFallbackTokens[Int(byte)] >= 0 {
-            out.append(byteFallbackTokens[Int(byte)])
+            return
+        }
+        for b in word[from ..< to] where byteFallbackTokens[Int(b)] >= 0 {
+            out.append(byteFallbackTokens[Int(b)])
         }
     }
 }

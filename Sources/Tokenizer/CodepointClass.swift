@@ -1,4 +1,4 @@
-/// The Unicode classes the pre-tokenizer regexes ask about (`\p{L}`, `\p{N}`, `\p{P}`, `\s`),
+/// The Unicode classes the pre-tokenizer regexes ask about (`\p{L}`, `\p{N}`, `\p{P}`, `\p{M}`, `\s`),
 /// looked up from a table for the Basic Multilingual Plane and computed beyond it.
 struct CodepointClass: OptionSet, Sendable {
     let rawValue: UInt8
@@ -8,6 +8,8 @@ struct CodepointClass: OptionSet, Sendable {
     /// Unicode `White_Space`, the set llama.cpp's `\s` uses.
     static let whitespace = CodepointClass(rawValue: 1 << 2)
     static let punctuation = CodepointClass(rawValue: 1 << 3)
+    /// `\p{M}`: combining marks (llama.cpp's accent marks).
+    static let mark = CodepointClass(rawValue: 1 << 4)
 
     @inline(__always)
     static func of(_ cp: UInt32) -> CodepointClass {
@@ -24,6 +26,8 @@ struct CodepointClass: OptionSet, Sendable {
             c.insert(.letter)
         case .decimalNumber, .letterNumber, .otherNumber:
             c.insert(.number)
+        case .nonspacingMark, .spacingMark, .enclosingMark:
+            c.insert(.mark)
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
              .initialPunctuation, .finalPunctuation, .otherPunctuation:
             c.insert(.punctuation)

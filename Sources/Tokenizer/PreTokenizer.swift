@@ -9,15 +9,32 @@ struct PreTokenizer: Sendable {
         case isolateNumbers
         /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)`
         case gpt2
-        /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
-        /// with N = 3 (llama3) or 1 (qwen2).
-        case llama3(maxDigits: Int)
-        /// `[\p{P}\$\+<=>\^~\|]+`
-        case punctuationRuns
+        /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?W+|\p{N}{1,N}| ?[^\s\p{N}W]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+        /// with N = 3 (llama3) or 1 (qwen2, qwen35) and W = `\p{L}`, or `[\p{L}\p{M}]` with `marks` (qwen35).
+        case llama3(maxDigits: Int, marks: Bool)
+        /// `[\p{P}\$\+<=>\^~\|]+`, with the backtick too for falcon.
+        case punctuationRuns(backtick: Bool)
         /// `\p{N}+`
         case numberRuns
         /// `[0-9][0-9][0-9]`
         case asciiDigitTriples
+        /// `[\r\n]`: each line break alone.
+        case lineBreaks
+        /// `[一-龥ࠀ-一가-퟿]+`: runs of CJK ideographs, other BMP scripts from U+0800, and Hangul.
+        case cjkRuns
+        /// `\s?\p{L}+` (deepseek-coder).
+        case spaceThenLetters
+        /// `\s?\p{P}+` (deepseek-coder).
+        case spaceThenPunctuation
+        /// `\s?[A-Za-zµÀ-Ö…]+`: the cased letters of Latin, Greek, Cyrillic and other bicameral scripts,
+        /// with an ASCII space class (deepseek-llm; llama.cpp runs it as a wide std::regex).
+        case spaceThenCasedLetters
+        /// `\s?[!-/:-~！-／：-～‘-‟　-。]+` with an ASCII space class (deepseek-llm).
+        case spaceThenDeepSeekSymbols
+        /// `\s+$`: the whitespace that ends a piece, with an ASCII space class (deepseek-llm).
+        case trailingSpaces
+        /// `[^\n]+|[\n]+`: runs of line feeds and of everything else (gemma4).
+        case newlineRuns
     }
 
     let name: String
@@ -33,17 +50,28 @@ struct PreTokenizer: Sendable {
             steps = [.gpt2]
         case "default":
             // llama.cpp's default for BPE vocabularies.
-            steps = [.punctuationRuns, .gpt2, .numberRuns, .asciiDigitTriples]
-        case "llama3", "llama-bpe", "llama-v3", "falcon3", "pixtral", "falcon-h1":
-            steps = [.llama3(maxDigits: 3)]
-        case "qwen2", "deepseek-r1-qwen", "megrez", "hunyuan-dense":
-            steps = [.llama3(maxDigits: 1)]
+            steps = [.punctuationRuns(backtick: false), .gpt2, .numberRuns, .asciiDigitTriples]
+        case "llama3", "llama-bpe", "llama-v3", "falcon3", "pixtral", "falcon-h1", "dbrx", "smaug-bpe":
+            steps = [.llama3(maxDigits: 3, marks: false)]
+        case "qwen2", "deepseek-r1-qwen", "megrez", "stablelm2", "hunyuan", "solar-open":
+            steps = [.llama3(maxDigits: 1, marks: false)]
+        case "qwen35":
+            steps = [.llama3(maxDigits: 1, marks: true)]
+        case "falcon":
+            steps = [.punctuationRuns(backtick: true), .gpt2, .asciiDigitTriples]
+        case "deepseek-coder":
+            steps = [.lineBreaks, .spaceThenLetters, .spaceThenPunctuation, .cjkRuns, .isolateNumbers]
+        case "deepseek-llm":
+            steps = [.lineBreaks, .spaceThenCasedLetters, .spaceThenDeepSeekSymbols, .trailingSpaces, .cjkRuns, .numberRuns]
+        case "gemma4":
+            steps = [.newlineRuns]
         default:
             return nil
         }
     }
 
-    static let supportedNames = ["default", "gpt2", "smollm", "llama3", "llama-bpe", "qwen2"]
+    static let supportedNames = ["default", "gpt2", "smollm", "llama3", "llama-bpe", "qwen2", "qwen35", "falcon",
+                                 "deepseek-llm", "deepseek-coder"]
 
     /// Splits `cps` into pieces and returns their lengths in code points.
     func split(_ cps: [UInt32]) -> [Int] {
@@ -62,15 +90,11 @@ struct PreTokenizer: Sendable {
                         }
                     case .numberRuns:
                         Self.splitMatches(cps, start, end, &out) { pos in
-                            var p = pos
-                            while p < end && CodepointClass.of(cps[p]).contains(.number) { p += 1 }
-                            return p - pos
+                            Self.run(cps, pos, end) { CodepointClass.of($0).contains(.number) }
                         }
-                    case .punctuationRuns:
+                    case .punctuationRuns(let backtick):
                         Self.splitMatches(cps, start, end, &out) { pos in
-                            var p = pos
-                            while p < end && Self.isPunctuationOrSymbol(cps[p]) { p += 1 }
-                            return p - pos
+                            Self.run(cps, pos, end) { Self.isPunctuationOrSymbol($0) || (backtick && $0 == 0x60) }
                         }
                     case .asciiDigitTriples:
                         Self.splitMatches(cps, start, end, &out) { pos in
@@ -80,8 +104,10 @@ struct PreTokenizer: Sendable {
                         }
                     case .gpt2:
                         Self.splitGPT2(cps, start, end, &out)
-                    case .llama3(let maxDigits):
-                        Self.splitLlama3(cps, start, end, maxDigits, &out)
+                    case .llama3(let maxDigits, let marks):
+                        Self.splitLlama3(cps, start, end, maxDigits, marks ? [.letter, .mark] : .letter, &out)
+                    default:
+                        Self.splitMatches(cps, start, end, &out) { pos in Self.matchLength(step, cps, pos, end) }
                     }
                     start = end
                 }
@@ -93,7 +119,7 @@ struct PreTokenizer: Sendable {
 
     /// `[\p{P}\$\+<=>\^~\|]`
     @inline(__always)
-    private static func isPunctuationOrSymbol(_ cp: UInt32) -> Bool {
+    static func isPunctuationOrSymbol(_ cp: UInt32) -> Bool {
         switch cp {
         case 0x24, 0x2B, 0x3C, 0x3D, 0x3E, 0x5E, 0x7E, 0x7C: return true
         default: return CodepointClass.of(cp).contains(.punctuation)
@@ -103,7 +129,7 @@ struct PreTokenizer: Sendable {
     /// Leftmost, non-overlapping matches of a pattern become pieces, and so does the text between them.
     /// `match(pos)` returns the length of the match starting at `pos`, 0 for none.
     @inline(__always)
-    private static func splitMatches(
+    static func splitMatches(
         _ cps: UnsafeBufferPointer<UInt32>, _ start: Int, _ end: Int, _ out: inout [Int],
         _ match: (Int) -> Int
     ) {
@@ -215,9 +241,11 @@ struct PreTokenizer: Sendable {
         }
     }
 
-    /// A port of llama.cpp's `unicode_regex_split_custom_llama3`; `maxDigits` 1 gives qwen2's `\p{N}`.
+    /// A port of llama.cpp's `unicode_regex_split_custom_llama3`; `maxDigits` 1 gives qwen2's `\p{N}`,
+    /// and `word` [.letter, .mark] qwen35's `[\p{L}\p{M}]` (`unicode_regex_split_custom_qwen35`).
     private static func splitLlama3(
-        _ cps: UnsafeBufferPointer<UInt32>, _ start: Int, _ end: Int, _ maxDigits: Int, _ out: inout [Int]
+        _ cps: UnsafeBufferPointer<UInt32>, _ start: Int, _ end: Int, _ maxDigits: Int, _ word: CodepointClass,
+        _ out: inout [Int]
     ) {
         let outOfRange = UInt32.max
         @inline(__always) func cpt(_ pos: Int) -> UInt32 { pos >= start && pos < end ? cps[pos] : outOfRange }
@@ -259,9 +287,9 @@ struct PreTokenizer: Sendable {
 
             // [^\r\n\p{L}\p{N}]?\p{L}+
             if !(c == cr || c == lf || f.contains(.number)) {
-                if f.contains(.letter) || flags(pos + 1)?.contains(.letter) == true {
+                if !f.isDisjoint(with: word) || flags(pos + 1).map({ !$0.isDisjoint(with: word) }) == true {
                     pos += 1
-                    while flags(pos)?.contains(.letter) == true { pos += 1 }
+                    while flags(pos).map({ !$0.isDisjoint(with: word) }) == true { pos += 1 }
                     _ = addToken(pos)
                     continue
                 }
@@ -282,7 +310,7 @@ struct PreTokenizer: Sendable {
             }
 
             // ?[^\s\p{L}\p{N}]+[\r\n]*
-            let wordish: CodepointClass = [.whitespace, .letter, .number]
+            let wordish = word.union([.whitespace, .number])
             var f2 = c == 0x20 ? flags(pos + 1) : f
             if let g = f2, g.isDisjoint(with: wordish) {
                 if c == 0x20 { pos += 1 }

@@ -30,7 +30,7 @@ public final class Tokenizer: Sendable {
         let vocabulary = try Vocabulary(metadata: metadata, source: source)
         self.vocabulary = vocabulary
         switch vocabulary.model {
-        case .bpe:
+        case .bpe, .gemma4:
             let merges = try MetadataReader(metadata: metadata, source: source).strings("tokenizer.ggml.merges")
             algorithm = .bpe(try BPETokenizer(vocabulary: vocabulary, merges: merges, source: source))
         case .sentencePiece:
@@ -160,7 +160,7 @@ extension ByteStringTable {
 
         private static func appendNormal(_ raw: ArraySlice<UInt8>, _ vocabulary: Vocabulary, _ out: inout [UInt8]) {
             switch vocabulary.model {
-            case .sentencePiece:
+            case .sentencePiece, .gemma4:
                 // U+2581 (E2 96 81) → space.
                 var i = raw.startIndex
                 while i < raw.endIndex {

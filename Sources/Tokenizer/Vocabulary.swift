@@ -9,6 +9,8 @@ public struct Vocabulary: Sendable {
         case bpe = "gpt2"
         /// SentencePiece-style score-based merging (llama, gemma).
         case sentencePiece = "llama"
+        /// BPE over raw UTF-8 with U+2581 for spaces and `<0xXX>` byte tokens (Gemma 4).
+        case gemma4 = "gemma4"
     }
 
     public let model: Model
@@ -38,7 +40,8 @@ public struct Vocabulary: Sendable {
     /// Token texts llama.cpp treats as end-of-generation wherever they appear in a vocabulary.
     static let endOfGenerationTexts: Set<[UInt8]> = Set([
         "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>", "<|endoftext|>",
-        "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
+        "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>", "<|flush|>", "<|calls|>", "</s>",
+        "[EOT]", "[EOS]", "<eos>", "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~[",
     ].map { Array($0.utf8) })
 
     public var count: Int { tokens.count }
@@ -54,7 +57,7 @@ public struct Vocabulary: Sendable {
         let modelName = try reader.string("tokenizer.ggml.model")
         guard let model = Model(rawValue: modelName) else {
             throw TokenizerError(.unsupportedModel, "\(source): tokenizer.ggml.model '\(modelName)' is not supported "
-                + "(supported: gpt2 for byte-level BPE, llama for SentencePiece)")
+                + "(supported: gpt2 for byte-level BPE, llama for SentencePiece, gemma4 for Gemma 4's BPE)")
         }
         self.model = model
         preTokenizer = try reader.optionalString("tokenizer.ggml.pre") ?? "default"
@@ -108,7 +111,11 @@ public struct Vocabulary: Sendable {
             return Int32(id)
         }
         // llama.cpp's defaults when the ids are not in the metadata.
-        let defaults: (bos: Int32?, eos: Int32?, unk: Int32?) = model == .sentencePiece ? (1, 2, 0) : (11, 11, nil)
+        let defaults: (bos: Int32?, eos: Int32?, unk: Int32?) = switch model {
+        case .sentencePiece: (1, 2, 0)
+        case .bpe: (11, 11, nil)
+        case .gemma4: (nil, nil, nil)
+        }
         func fallback(_ id: Int32?) -> Int32? { id.flatMap { Int($0) < n ? $0 : nil } }
         bos = try tokenID("tokenizer.ggml.bos_token_id") ?? fallback(defaults.bos)
         eos = try tokenID("tokenizer.ggml.eos_token_id") ?? fallback(defaults.eos)
@@ -118,7 +125,9 @@ public struct Vocabulary: Sendable {
         let eom = try tokenID("tokenizer.ggml.eom_token_id")
 
         let isLlama3 = preTokenizer == "llama3" || preTokenizer == "llama-bpe"
-        addBOS = try reader.optionalBool("tokenizer.ggml.add_bos_token") ?? (model == .sentencePiece || isLlama3)
+        // llama.cpp adds BOS for every Gemma 4 vocabulary, whatever the file says.
+        let fileAddsBOS = try reader.optionalBool("tokenizer.ggml.add_bos_token")
+        addBOS = model == .gemma4 || (fileAddsBOS ?? (model == .sentencePiece || isLlama3))
         addEOS = try reader.optionalBool("tokenizer.ggml.add_eos_token") ?? false
         addSpacePrefix = try reader.optionalBool("tokenizer.ggml.add_space_prefix") ?? (model == .sentencePiece)
 
@@ -126,8 +135,9 @@ public struct Vocabulary: Sendable {
 
         var eog = Set<Int32>()
         for (i, token) in tokens.enumerated() {
-            // Cheap pre-check: every such text starts with '<' or '_'.
-            guard let first = token.utf8.first, first == UInt8(ascii: "<") || first == UInt8(ascii: "_"),
+            // Cheap pre-check: every such text starts with '<', '_' or '['.
+            guard let first = token.utf8.first,
+                  first == UInt8(ascii: "<") || first == UInt8(ascii: "_") || first == UInt8(ascii: "["),
                   Self.endOfGenerationTexts.contains(Array(token.utf8)) else { continue }
             eog.insert(Int32(i))
             types[i] = .control

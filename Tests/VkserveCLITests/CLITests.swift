@@ -62,6 +62,22 @@ struct CLITests {
             == "[44, 108, 306, 79, 3738, 108, 46, 4093, 198, 6004, 44, 108, 306, 79, 486, 108, 46]")
     }
 
+    @Test("tokenize and inspect read llama.cpp's vocabulary-only files (scripts/fetch-test-data.sh)")
+    func vocabularyOnlyFiles() throws {
+        let dir = CLI.root.appendingPathComponent("test-data/ggml-vocab").path
+        // llama-tokenize's ids (llama.cpp 0c1e57098), BOS as each vocabulary adds it.
+        for (name, ids) in [("gemma-4", "[2, 9259, 1902, 236764, 120362, 33443]"),
+                            ("deepseek-llm", "[100000, 17464, 1843, 11, 10010, 2865, 313, 26506, 587]")] {
+            let file = "\(dir)/ggml-vocab-\(name).gguf"
+            let r = try CLI.run(["tokenize", "--model", file, "Hello world, naïve café"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == ids, "\(name)")
+            let i = try CLI.run(["inspect", file])
+            #expect(i.status == 0, "\(i.stderr)")
+            #expect(i.stdout.contains("tokenizer.ggml.tokens"), "\(name): \(i.stdout.prefix(400))")
+        }
+    }
+
     @Test("inspect prints metadata and the tensor table; --json parses")
     func inspect() throws {
         try CLI.requireModels()

@@ -7,7 +7,8 @@
 #
 # --cache defaults to ${XDG_CACHE_HOME:-~/.cache}/vkserve-peer. --isa avx2 builds for AVX2+FMA+F16C
 # only (no AVX-512), to measure an AVX2 machine's figures on a CPU that has more; vkserve is then
-# run with CK_DISABLE=avx512. Prints the directory that holds llama-bench and llama-server last.
+# run with CK_DISABLE=avx512. Prints the directory that holds llama-bench, llama-server, llama-tokenize and
+# llama-perplexity last.
 # Needs curl, tar, a C/C++ compiler and cmake (installed from Debian's packages when missing).
 set -euo pipefail
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/vkserve-peer"
@@ -39,7 +40,10 @@ case "$isa" in
     *) echo "build-peer: --isa must be native or avx2 (got '$isa')" >&2; exit 2 ;;
 esac
 out="$cache/llama.cpp-$commit-$key"
-if [[ -x "$out/bin/llama-bench" && -x "$out/bin/llama-server" ]]; then
+tools=(llama-bench llama-server llama-tokenize llama-perplexity)
+have_all=1
+for t in "${tools[@]}"; do [[ -x "$out/bin/$t" ]] || have_all=0; done
+if (( have_all )); then
     echo "build-peer: cached build for this CPU ($flags)" >&2
     echo "$out/bin"; exit 0
 fi
@@ -68,9 +72,9 @@ cmake -S "$src/vendor/llama.cpp" -B "$build" -DCMAKE_BUILD_TYPE=Release "${isa_f
     -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON \
     -DLLAMA_BUILD_SERVER=ON -DBUILD_SHARED_LIBS=OFF >"$out.cmake.log" 2>&1 \
     || { echo "build-peer: cmake configure failed; see $out.cmake.log" >&2; exit 1; }
-cmake --build "$build" -j "$(nproc)" --target llama-bench llama-server >"$out.build.log" 2>&1 \
+cmake --build "$build" -j "$(nproc)" --target "${tools[@]}" >"$out.build.log" 2>&1 \
     || { echo "build-peer: build failed; see $out.build.log" >&2; exit 1; }
 mkdir -p "$out/bin"
-cp "$build/bin/llama-bench" "$build/bin/llama-server" "$out/bin/"
+for t in "${tools[@]}"; do cp "$build/bin/$t" "$out/bin/"; done
 echo "$commit" > "$out/COMMIT"
 echo "$out/bin"
