@@ -125,12 +125,15 @@ let package = Package(
         ),
         // Helpers shared by the end-to-end test targets (paths, polling, commands, free ports).
         .target(name: "TestHarness", path: "Tests/TestHarness"),
+        // llama.cpp's reference outputs for synthetic models of each architecture.
+        .target(name: "EngineFixtures", dependencies: ["Engine", "GGUF"], path: "Tests/EngineFixtures"),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"], exclude: ["Data"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "GGUF"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer", "TestHarness"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer", "TestHarness", "EngineFixtures"],
+                    exclude: ["Data"]),
         .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"]),
-        .testTarget(name: "VulkanBackendTests", dependencies: ["VulkanBackend", "CKernels", "GGUF", "Engine", "CPUBackend"]),
+        .testTarget(name: "VulkanBackendTests", dependencies: ["VulkanBackend", "CKernels", "GGUF", "Engine", "CPUBackend", "EngineFixtures"]),
         // Runs the built `vkserve` binary as a user would.
         .testTarget(name: "VkserveCLITests", dependencies: ["vkserve"]),
         // Real worker processes over real sockets.

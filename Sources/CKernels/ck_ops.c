@@ -519,6 +519,17 @@ void ck_add(const float *a, const float *b, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
 }
 
+void ck_add_rows(float *x, int64_t n_rows, int64_t width, const float *row) {
+    for (int64_t r = 0; r < n_rows; r++) {
+        float *xr = x + r * width;
+        for (int64_t i = 0; i < width; i++) xr[i] += row[i];
+    }
+}
+
+void ck_softcap(float *x, int64_t n, float cap) {
+    for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i] / cap) * cap;
+}
+
 void ck_scale(float *x, int64_t n, float s) {
     for (int64_t i = 0; i < n; i++) x[i] *= s;
 }

@@ -32,9 +32,10 @@ public final class CPUBackend: ComputeBackend {
     private let base: UnsafeRawPointer
 
     private var profile = StepProfile()
-    /// RoPE cos/sin tables of the current step, one per base (local and global layers differ).
+    /// RoPE cos/sin tables of the current step, one per `graph.ropeSpecs` entry (local and global
+    /// layers differ), built on first use in the step.
     private var ropeTables: [UnsafeMutablePointer<Float>] = []
-    private var ropeTableBases: [Float] = []
+    private var ropeTableBuilt: [Bool] = []
     public var forwardProfile: StepProfile? { profile }
 
     public var description: String { "cpu (\(String(cString: ck_isa_name())), \(threadCount) threads)" }
@@ -128,7 +129,12 @@ public final class CPUBackend: ComputeBackend {
         }
         profile.steps += 1
         profile.tokens += UInt64(n)
-        ropeTableBases.removeAll(keepingCapacity: true)
+        if ropeTables.count < model.graph.ropeSpecs.count {
+            for _ in ropeTables.count ..< model.graph.ropeSpecs.count {
+                ropeTables.append(.allocate(capacity: maxBatchTokens * c.headDim))
+            }
+        }
+        ropeTableBuilt = [Bool](repeating: false, count: model.graph.ropeSpecs.count)
 
         for op in model.graph.ops {
             switch op {
@@ -159,19 +165,21 @@ public final class CPUBackend: ComputeBackend {
                 ck_rms_norm(buffer(a), floats(w), buffer(a), Int64(c.headDim), Int64(n * heads), eps)
                 if quantized?.0 == a { quantized = nil }
                 lap(.norm)
-            case .rope(let a, let heads, let ropeBase, let kind):
-                // The cos/sin table depends on the positions and the base only: one per base a step.
-                let ti = ropeTableBases.firstIndex(of: ropeBase) ?? {
-                    let i = ropeTableBases.count
-                    if ropeTables.count == i { ropeTables.append(.allocate(capacity: maxBatchTokens * c.headDim)) }
-                    ck_rope_table(Int64(n), Int32(c.headDim), positions, ropeBase, ropeTables[i])
-                    ropeTableBases.append(ropeBase)
-                    return i
-                }()
+            case .rope(let a, let heads, let spec, let kind):
+                // The cos/sin table depends on the positions and the spec only: one per spec a step.
+                if !ropeTableBuilt[spec] {
+                    model.graph.ropeSpecs[spec].fill(ropeTables[spec], positions: positions, count: n, headDim: c.headDim)
+                    ropeTableBuilt[spec] = true
+                }
+                let ti = spec
                 ck_rope_apply(buffer(a), Int64(n), Int64(a.width(c)), Int32(heads), Int32(c.headDim), ropeTables[ti],
                               kind == .neox ? Int32(CK_ROPE_NEOX) : Int32(CK_ROPE_NORMAL))
                 if quantized?.0 == a { quantized = nil }
                 lap(.rope)
+            case .addBias(let a, let bias):
+                ck_add_rows(buffer(a), Int64(n), Int64(a.width(c)), floats(bias))
+                if quantized?.0 == a { quantized = nil }
+                lap(.elementwise)
             case .scale(let a, let factor):
                 ck_scale(buffer(a), Int64(n * a.width(c)), factor)
                 if quantized?.0 == a { quantized = nil }

@@ -38,8 +38,11 @@ public enum ForwardOp: Sendable {
     case matmul(weight: GGUFTensorInfo, src: Activation, dst: Activation)
     /// RMSNorm of each head of `buffer` in place, times `weight` (head_dim).
     case headNorm(buffer: Activation, weight: GGUFTensorInfo, heads: Int)
-    /// RoPE over `heads` heads of `buffer` at the tokens' positions.
-    case rope(buffer: Activation, heads: Int, base: Float, kind: RopeKind)
+    /// RoPE over `heads` heads of `buffer` at the tokens' positions, with the table of
+    /// `ForwardGraph.ropeSpecs[spec]`.
+    case rope(buffer: Activation, heads: Int, spec: Int, kind: RopeKind)
+    /// buffer += bias, row by row (bias: F32, the buffer's width).
+    case addBias(buffer: Activation, bias: GGUFTensorInfo)
     case scale(buffer: Activation, factor: Float)
     /// Write k and v into the layer's KV cache at the tokens' slots and positions.
     case storeKV(layer: Int)
@@ -54,47 +57,63 @@ public enum ForwardOp: Sendable {
 /// The op sequence of an architecture, built once per model.
 public struct ForwardGraph: Sendable {
     public let ops: [ForwardOp]
+    /// The distinct RoPE tables the ops use; backends build each once a step.
+    public let ropeSpecs: [RopeSpec]
     /// Applied to the rows whose logits are wanted: normed = RMSNorm(residual) * outputNorm, then
     /// logits = normed · outputᵀ.
     public let outputNorm: GGUFTensorInfo
     public let output: GGUFTensorInfo
 
-    public init(config c: ModelConfig, weights w: ModelWeights) {
+    /// - Parameter ropeFactors: the values of `weights.ropeFactors`, when the model has them.
+    public init(config c: ModelConfig, weights w: ModelWeights, ropeFactors: [Float]? = nil) {
         var ops: [ForwardOp] = [.embed(scale: c.embeddingScale)]
+        var specs: [RopeSpec] = []
+        func specIndex(_ s: RopeSpec) -> Int {
+            if let i = specs.firstIndex(of: s) { return i }
+            specs.append(s)
+            return specs.count - 1
+        }
         for (i, l) in w.layers.enumerated() {
             let local = c.isSlidingWindowLayer(i)
-            let base = local ? c.ropeBaseLocal : c.ropeBase
+            let spec = specIndex(RopeSpec(base: local ? c.ropeBaseLocal : c.ropeBase, freqScale: c.ropeFreqScale,
+                                          attnFactor: c.ropeAttnFactor, factors: local ? nil : ropeFactors))
             ops.append(.rmsNorm(src: .residual, weight: l.attentionNorm, dst: .normed))
-            ops.append(.matmul(weight: l.q, src: .normed, dst: .q))
-            ops.append(.matmul(weight: l.k, src: .normed, dst: .k))
-            ops.append(.matmul(weight: l.v, src: .normed, dst: .v))
+            for (weight, bias, dst) in [(l.q, l.qBias, Activation.q), (l.k, l.kBias, .k), (l.v, l.vBias, .v)] {
+                ops.append(.matmul(weight: weight, src: .normed, dst: dst))
+                if let bias { ops.append(.addBias(buffer: dst, bias: bias)) }
+            }
             if let qn = l.qNorm, let kn = l.kNorm {
                 ops.append(.headNorm(buffer: .q, weight: qn, heads: c.headCount))
                 ops.append(.headNorm(buffer: .k, weight: kn, heads: c.kvHeadCount))
             }
-            ops.append(.rope(buffer: .q, heads: c.headCount, base: base, kind: c.ropeKind))
-            ops.append(.rope(buffer: .k, heads: c.kvHeadCount, base: base, kind: c.ropeKind))
+            ops.append(.rope(buffer: .q, heads: c.headCount, spec: spec, kind: c.ropeKind))
+            ops.append(.rope(buffer: .k, heads: c.kvHeadCount, spec: spec, kind: c.ropeKind))
             if c.architecture == .gemma3 {
                 ops.append(.scale(buffer: .q, factor: 1 / Float(c.headDim).squareRoot()))
             }
             ops.append(.storeKV(layer: i))
             ops.append(.attention(layer: i, window: local ? c.slidingWindow : 0, scale: c.attentionScale))
             ops.append(.matmul(weight: l.output, src: .attention, dst: .projection))
+            if let bias = l.outputBias { ops.append(.addBias(buffer: .projection, bias: bias)) }
             if let pn = l.postAttentionNorm {
                 ops.append(.rmsNorm(src: .projection, weight: pn, dst: .projection))
             }
             ops.append(.addResidual(src: .projection))
             ops.append(.rmsNorm(src: .residual, weight: l.ffnNorm, dst: .normed))
             ops.append(.matmul(weight: l.gate, src: .normed, dst: .gate))
+            if let bias = l.gateBias { ops.append(.addBias(buffer: .gate, bias: bias)) }
             ops.append(.matmul(weight: l.up, src: .normed, dst: .up))
+            if let bias = l.upBias { ops.append(.addBias(buffer: .up, bias: bias)) }
             ops.append(.gatedActivation(c.activation))
             ops.append(.matmul(weight: l.down, src: .gate, dst: .projection))
+            if let bias = l.downBias { ops.append(.addBias(buffer: .projection, bias: bias)) }
             if let pn = l.postFFNNorm {
                 ops.append(.rmsNorm(src: .projection, weight: pn, dst: .projection))
             }
             ops.append(.addResidual(src: .projection))
         }
         self.ops = ops
+        ropeSpecs = specs
         outputNorm = w.outputNorm
         output = w.output
     }

@@ -19,7 +19,16 @@ public final class Model: Sendable {
         self.file = file
         config = try ModelConfig(file: file)
         weights = try ModelWeights(file: file, config: config)
-        graph = ForwardGraph(config: config, weights: weights)
+        var ropeFactors: [Float]?
+        if let t = weights.ropeFactors {
+            do { ropeFactors = try file.floats(of: t) } catch {
+                throw EngineError(.unsupportedModel, "\(path): rope_freqs: \(error)")
+            }
+            guard ropeFactors!.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw EngineError(.unsupportedModel, "\(path): rope_freqs.weight holds a value that is not a positive number")
+            }
+        }
+        graph = ForwardGraph(config: config, weights: weights, ropeFactors: ropeFactors)
         do { tokenizer = try Tokenizer(file: file) } catch {
             throw EngineError(.unsupportedModel, "\(path): tokenizer: \(error)")
         }

@@ -1,6 +1,11 @@
 /// The transformer families the engine runs (`general.architecture`).
 public enum ModelArchitecture: String, Sendable, CaseIterable {
+    /// Llama 1–3.x, Mistral, SmolLM and other `llama` files (Llama 3.1's `rope_freqs` included).
     case llama
+    /// Qwen 2 and 2.5: `llama` with biases on q, k and v, and NeoX RoPE.
+    case qwen2
+    /// Qwen 3: per-head RMSNorm of q and k, NeoX RoPE, no biases.
+    case qwen3
     case gemma3
 }
 
@@ -8,7 +13,7 @@ public enum ModelArchitecture: String, Sendable, CaseIterable {
 public enum RopeKind: Sendable {
     /// Adjacent pairs (2i, 2i+1): llama.
     case normal
-    /// The two halves (i, i + d/2): NeoX, gemma.
+    /// The two halves (i, i + d/2): NeoX, gemma, qwen.
     case neox
 }
 

@@ -18,6 +18,10 @@ public struct ModelConfig: Sendable {
     public var ropeBase: Float
     /// RoPE base of sliding-window layers.
     public var ropeBaseLocal: Float
+    /// Linear RoPE frequency scale: 1 / `rope.scaling.factor` when `rope.scaling.type` is linear.
+    public var ropeFreqScale: Float
+    /// Magnitude factor of RoPE's cos and sin (`rope.scaling.attn_factor`).
+    public var ropeAttnFactor: Float
     /// Keys with `p_query - p_key >= slidingWindow` are masked on sliding-window layers (0: none).
     public var slidingWindow: Int
     /// Layer i uses the sliding window when `i % pattern < pattern - 1` (0: no such layers).
@@ -27,7 +31,7 @@ public struct ModelConfig: Sendable {
     public var embeddingScale: Float
     /// Scale of Q·K scores.
     public var attentionScale: Float
-    /// Per-head RMSNorm on Q and K, and norms after attention and FFN (gemma3).
+    /// Per-head RMSNorm on Q and K (gemma3, qwen3), and norms after attention and FFN (gemma3).
     public var hasQKNorm: Bool
     public var hasPostNorms: Bool
 
@@ -72,17 +76,35 @@ public struct ModelConfig: Sendable {
             throw EngineError(.unsupportedModel, "\(file.path): token_embd.weight is missing or not [\(hidden), vocab]")
         }
         vocabularySize = embd.shape[1]
+        // RoPE scaling as llama.cpp reads it for every architecture: "none" and "linear" (the
+        // default) are computed; YaRN and LongRoPE are not, and a file asking for them is refused
+        // rather than run with the wrong positions.
+        let scaling: String
+        if file.value(p + "rope.scaling.type") == nil { scaling = "linear" } else {
+            do { scaling = try file.string(p + "rope.scaling.type") } catch { throw EngineError(.unsupportedModel, error.message) }
+        }
+        guard scaling == "none" || scaling == "linear" else {
+            throw EngineError(.unsupportedModel, "\(file.path): \(p)rope.scaling.type '\(scaling)' is not supported "
+                + "(supported: none, linear, and Llama 3.1's rope_freqs)")
+        }
+        var factor = try float("rope.scaling.factor", 0)
+        if factor == 0 { factor = try float("rope.scale_linear", 0) }
+        ropeFreqScale = factor == 0 ? 1 : 1 / factor
+        ropeAttnFactor = try float("rope.scaling.attn_factor", 1)
         switch arch {
-        case .llama:
-            ropeKind = .normal
+        case .llama, .qwen2, .qwen3:
+            ropeKind = arch == .llama ? .normal : .neox
             ropeBase = try float("rope.freq_base", 10000)
             ropeBaseLocal = ropeBase
+            // llama.cpp runs these without a sliding window even where the file names one
+            // (Mistral 7B v0.1's converted files): so does the engine, to give the same outputs.
             slidingWindow = 0
             slidingWindowPattern = 0
             activation = .silu
             embeddingScale = 1
-            attentionScale = 1 / Float(headDim).squareRoot()
-            hasQKNorm = false
+            let scale = arch == .llama ? try float("attention.scale", 0) : 0
+            attentionScale = scale == 0 ? 1 / Float(headDim).squareRoot() : scale
+            hasQKNorm = arch == .qwen3
             hasPostNorms = false
         case .gemma3:
             ropeKind = .neox
@@ -98,7 +120,7 @@ public struct ModelConfig: Sendable {
             hasPostNorms = true
         }
         let ropeDims = try int("rope.dimension_count", headDim)
-        guard ropeDims == headDim, headDim % 2 == 0, headDim <= 512 else {
+        guard ropeDims == headDim, headDim % 2 == 0, headDim <= 512, try int("attention.value_length", headDim) == headDim else {
             throw EngineError(.unsupportedModel, "\(file.path): partial RoPE (\(ropeDims) of \(headDim) dims) or head size \(headDim) is not supported")
         }
     }

@@ -15,6 +15,19 @@ public struct LayerWeights: Sendable {
     public var up: GGUFTensorInfo
     public var down: GGUFTensorInfo
     public var postFFNNorm: GGUFTensorInfo?
+    /// Optional F32 biases added after each projection (qwen2's q, k and v; rarer elsewhere).
+    public var qBias: GGUFTensorInfo?
+    public var kBias: GGUFTensorInfo?
+    public var vBias: GGUFTensorInfo?
+    public var outputBias: GGUFTensorInfo?
+    public var gateBias: GGUFTensorInfo?
+    public var upBias: GGUFTensorInfo?
+    public var downBias: GGUFTensorInfo?
+
+    var optional: [GGUFTensorInfo] {
+        [qNorm, kNorm, postAttentionNorm, postFFNNorm, qBias, kBias, vBias, outputBias, gateBias, upBias, downBias]
+            .compactMap { $0 }
+    }
 }
 
 /// Every tensor the forward pass reads, located and shape-checked once at load.
@@ -24,6 +37,8 @@ public struct ModelWeights: Sendable {
     /// The output projection: `output.weight`, or the token embedding when they are tied.
     public var output: GGUFTensorInfo
     public var layers: [LayerWeights]
+    /// Llama 3.1's per-pair RoPE frequency divisors (`rope_freqs.weight`, head_dim / 2 floats).
+    public var ropeFactors: GGUFTensorInfo?
 
     /// Every distinct weight tensor, for backends that upload them.
     public var all: [GGUFTensorInfo] {
@@ -31,7 +46,7 @@ public struct ModelWeights: Sendable {
         if output.name != tokenEmbedding.name { out.append(output) }
         for l in layers {
             out += [l.attentionNorm, l.q, l.k, l.v, l.output, l.ffnNorm, l.gate, l.up, l.down]
-            out += [l.qNorm, l.kNorm, l.postAttentionNorm, l.postFFNNorm].compactMap { $0 }
+            out += l.optional
         }
         return out
     }
@@ -42,7 +57,7 @@ public struct ModelWeights: Sendable {
         var total = output.byteCount + outputNorm.byteCount + tokenEmbedding.rowBytes
         for l in layers {
             total += [l.attentionNorm, l.q, l.k, l.v, l.output, l.ffnNorm, l.gate, l.up, l.down].reduce(0) { $0 + $1.byteCount }
-            total += [l.qNorm, l.kNorm, l.postAttentionNorm, l.postFFNNorm].compactMap { $0 }.reduce(0) { $0 + $1.byteCount }
+            total += l.optional.reduce(0) { $0 + $1.byteCount }
         }
         return total
     }
@@ -50,6 +65,7 @@ public struct ModelWeights: Sendable {
     static let supportedMatrixTypes: Set<GGMLType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
     public init(file: GGUFFile, config c: ModelConfig) throws(EngineError) {
+        var used: Set<String> = []
         func tensor(_ name: String, _ shape: [Int], matrix: Bool) throws(EngineError) -> GGUFTensorInfo {
             guard let t = file.tensor(named: name) else {
                 throw EngineError(.unsupportedModel, "\(file.path): tensor '\(name)' is missing")
@@ -64,13 +80,19 @@ public struct ModelWeights: Sendable {
             } else if t.type != .f32 {
                 throw EngineError(.unsupportedModel, "\(file.path): norm weight '\(name)' is \(t.type), expected F32")
             }
+            used.insert(name)
             return t
+        }
+        func optional(_ name: String, _ shape: [Int]) throws(EngineError) -> GGUFTensorInfo? {
+            file.tensor(named: name) == nil ? nil : try tensor(name, shape, matrix: false)
         }
         tokenEmbedding = try tensor("token_embd.weight", [c.hidden, c.vocabularySize], matrix: true)
         outputNorm = try tensor("output_norm.weight", [c.hidden], matrix: false)
         output = file.tensor(named: "output.weight") == nil
             ? tokenEmbedding
             : try tensor("output.weight", [c.hidden, c.vocabularySize], matrix: true)
+        // Only llama files carry rope_freqs (Llama 3.1 and later); elsewhere it is refused below as unknown.
+        ropeFactors = c.architecture == .llama ? try optional("rope_freqs.weight", [c.headDim / 2]) : nil
         var layers: [LayerWeights] = []
         for i in 0 ..< c.layerCount {
             let b = "blk.\(i)."
@@ -81,16 +103,33 @@ public struct ModelWeights: Sendable {
                 k: try tensor(b + "attn_k.weight", [c.hidden, c.kvDim], matrix: true),
                 v: try tensor(b + "attn_v.weight", [c.hidden, c.kvDim], matrix: true),
                 output: try tensor(b + "attn_output.weight", [c.qDim, c.hidden], matrix: true),
-                qNorm: gemma ? try tensor(b + "attn_q_norm.weight", [c.headDim], matrix: false) : nil,
-                kNorm: gemma ? try tensor(b + "attn_k_norm.weight", [c.headDim], matrix: false) : nil,
+                qNorm: c.hasQKNorm ? try tensor(b + "attn_q_norm.weight", [c.headDim], matrix: false) : nil,
+                kNorm: c.hasQKNorm ? try tensor(b + "attn_k_norm.weight", [c.headDim], matrix: false) : nil,
                 postAttentionNorm: gemma ? try tensor(b + "post_attention_norm.weight", [c.hidden], matrix: false) : nil,
                 ffnNorm: try tensor(b + "ffn_norm.weight", [c.hidden], matrix: false),
                 gate: try tensor(b + "ffn_gate.weight", [c.hidden, c.ffnLength], matrix: true),
                 up: try tensor(b + "ffn_up.weight", [c.hidden, c.ffnLength], matrix: true),
                 down: try tensor(b + "ffn_down.weight", [c.ffnLength, c.hidden], matrix: true),
-                postFFNNorm: gemma ? try tensor(b + "post_ffw_norm.weight", [c.hidden], matrix: false) : nil
+                postFFNNorm: gemma ? try tensor(b + "post_ffw_norm.weight", [c.hidden], matrix: false) : nil,
+                qBias: try optional(b + "attn_q.bias", [c.qDim]),
+                kBias: try optional(b + "attn_k.bias", [c.kvDim]),
+                vBias: try optional(b + "attn_v.bias", [c.kvDim]),
+                outputBias: try optional(b + "attn_output.bias", [c.hidden]),
+                gateBias: try optional(b + "ffn_gate.bias", [c.ffnLength]),
+                upBias: try optional(b + "ffn_up.bias", [c.ffnLength]),
+                downBias: try optional(b + "ffn_down.bias", [c.hidden])
             ))
         }
         self.layers = layers
+        // A tensor the forward pass would not read means a layout this engine does not know (a
+        // fused projection, an expert table, a bias on the logits): refuse it rather than run a
+        // different model than the file describes.
+        let unknown = file.tensors.map(\.name).filter { !used.contains($0) }
+        if !unknown.isEmpty {
+            let shown = unknown.prefix(6).map { "'\($0)'" }.joined(separator: ", ")
+            throw EngineError(.unsupportedModel, "\(file.path): \(c.architecture.rawValue) file has \(unknown.count) tensor(s) "
+                + "the engine does not read (\(shown)\(unknown.count > 6 ? ", ..." : "")): an unsupported variant of the "
+                + "architecture or a damaged conversion")
+        }
     }
 }

@@ -27,7 +27,7 @@ public final class Kernels: @unchecked Sendable {
         attention = try ComputePipeline(device: device, module: SPIRVModules.attention, bindings: 7, pushConstantBytes: 32,
                                         specialization: [64])
         glu = try ComputePipeline(device: device, module: SPIRVModules.glu, bindings: 2, pushConstantBytes: 8)
-        elementwise = try ComputePipeline(device: device, module: SPIRVModules.elementwise, bindings: 2, pushConstantBytes: 12)
+        elementwise = try ComputePipeline(device: device, module: SPIRVModules.elementwise, bindings: 2, pushConstantBytes: 16)
         // Reductions use subgroup operations where the device has them: a workgroup of one
         // subgroup needs no barriers (which are costly everywhere, and very costly on lavapipe).
         let subgroup = device.info.subgroupArithmetic && (4 ... 128).contains(device.info.subgroupSize)
@@ -97,10 +97,21 @@ extension CommandStream {
     }
 
     public func elementwiseAdd(_ k: Kernels, a: B, b: B, n: Int) throws(VulkanError) {
-        try dispatch(k.elementwise, [a, b], writes: [0], pushConstants: [UInt32(n), 0, 0], groups: Self.grid(n))
+        try dispatch(k.elementwise, [a, b], writes: [0], pushConstants: [UInt32(n), 0, 0, 1], groups: Self.grid(n))
     }
 
     public func elementwiseScale(_ k: Kernels, a: B, n: Int, scale: Float) throws(VulkanError) {
-        try dispatch(k.elementwise, [a, a], writes: [0], pushConstants: [UInt32(n), 1, scale.bitPattern], groups: Self.grid(n))
+        try dispatch(k.elementwise, [a, a], writes: [0], pushConstants: [UInt32(n), 1, scale.bitPattern, 1], groups: Self.grid(n))
+    }
+
+    /// Each of the `n / width` rows of `a` += `bias` (width floats).
+    public func elementwiseAddRows(_ k: Kernels, a: B, bias: B, n: Int, width: Int) throws(VulkanError) {
+        try dispatch(k.elementwise, [a, bias], writes: [0], pushConstants: [UInt32(n), 2, 0, UInt32(width)],
+                     groups: Self.grid(n))
+    }
+
+    /// a = tanh(a / cap) * cap over n values.
+    public func elementwiseSoftcap(_ k: Kernels, a: B, n: Int, cap: Float) throws(VulkanError) {
+        try dispatch(k.elementwise, [a, a], writes: [0], pushConstants: [UInt32(n), 3, cap.bitPattern, 1], groups: Self.grid(n))
     }
 }

@@ -27,8 +27,8 @@ public final class VulkanBackend: ComputeBackend {
     let tokens: VulkanBuffer
     let positions: VulkanBuffer
     let slots: VulkanBuffer
-    /// cos/sin tables, one per RoPE base the model uses.
-    let ropeTables: [Float: VulkanBuffer]
+    /// cos/sin tables, one per `graph.ropeSpecs` entry.
+    let ropeTables: [VulkanBuffer]
     let slotStride: Int
     let weightBytes: Int
     let started = monotonicSeconds()
@@ -82,11 +82,9 @@ public final class VulkanBackend: ComputeBackend {
             tokens = try VulkanBuffer(device: device, size: maxBatchTokens * 4, kind: .hostVisible)
             positions = try VulkanBuffer(device: device, size: maxBatchTokens * 4, kind: .hostVisible)
             self.slots = try VulkanBuffer(device: device, size: maxBatchTokens * 4, kind: .hostVisible)
-            var tables: [Float: VulkanBuffer] = [:]
-            for base in Set([c.ropeBase, c.ropeBaseLocal]) {
-                tables[base] = try VulkanBuffer(device: device, size: maxBatchTokens * c.headDim * 4, kind: .hostVisible)
+            ropeTables = try model.graph.ropeSpecs.map { _ throws(VulkanError) in
+                try VulkanBuffer(device: device, size: maxBatchTokens * c.headDim * 4, kind: .hostVisible)
             }
-            ropeTables = tables
         } catch {
             throw Self.engineError(error)
         }
@@ -142,9 +140,11 @@ public final class VulkanBackend: ComputeBackend {
             pos[i] = batch.positions[i]
             slt[i] = batch.slots[i]
         }
-        for (base, table) in ropeTables {
-            Self.fillRopeTable(table.contents!.assumingMemoryBound(to: Float.self), positions: batch.positions,
-                               headDim: c.headDim, base: base)
+        for (spec, table) in zip(model.graph.ropeSpecs, ropeTables) {
+            batch.positions.withUnsafeBufferPointer { p in
+                spec.fill(table.contents!.assumingMemoryBound(to: Float.self), positions: p.baseAddress!, count: n,
+                          headDim: c.headDim)
+            }
         }
         typealias B = CommandStream.Binding
         let k = kernels
@@ -164,12 +164,14 @@ public final class VulkanBackend: ComputeBackend {
             case .headNorm(let a, let w, let heads):
                 try stream.rmsNorm(k, x: B(buffer(a)), weight: B(weight(w)), y: B(buffer(a)), n: c.headDim,
                                    rows: n * heads, eps: c.normEpsilon)
-            case .rope(let a, let heads, let base, let kind):
+            case .rope(let a, let heads, let spec, let kind):
                 let total = n * heads * c.headDim / 2
-                try stream.dispatch(k.rope, [B(buffer(a)), B(ropeTables[base]!)], writes: [0],
+                try stream.dispatch(k.rope, [B(buffer(a)), B(ropeTables[spec])], writes: [0],
                                     pushConstants: [UInt32(n), UInt32(a.width(c)), UInt32(heads), UInt32(c.headDim),
                                                     kind == .neox ? 2 : 0],
                                     groups: CommandStream.grid(total))
+            case .addBias(let a, let bias):
+                try stream.elementwiseAddRows(k, a: B(buffer(a)), bias: B(weight(bias)), n: n * a.width(c), width: a.width(c))
             case .scale(let a, let factor):
                 try stream.elementwiseScale(k, a: B(buffer(a)), n: n * a.width(c), scale: factor)
             case .storeKV(let layer):
@@ -211,18 +213,6 @@ public final class VulkanBackend: ComputeBackend {
     }
 
     /// cos/sin per position and pair, computed as ggml does (theta advanced by repeated multiplication).
-    static func fillRopeTable(_ table: UnsafeMutablePointer<Float>, positions: [Int32], headDim: Int, base: Float) {
-        let thetaScale = powf(base, -2.0 / Float(headDim))
-        for (t, p) in positions.enumerated() {
-            var theta = Float(p)
-            for i in stride(from: 0, to: headDim, by: 2) {
-                table[t * headDim + i] = cosf(theta)
-                table[t * headDim + i + 1] = sinf(theta)
-                theta *= thetaScale
-            }
-        }
-    }
-
     /// The device's read bandwidth in bytes per second (0 where it cannot be timed).
     public func measureReadBandwidth() -> Double {
         (try? DeviceBandwidth.measure(device: device)) ?? 0

@@ -6,11 +6,22 @@ import GGUF
 struct SynthModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth-model",
-        abstract: "Write a llama-shaped GGUF file with random weights, for speed measurements of large shapes.",
+        abstract: "Write a GGUF file with random weights: a large llama shape for speed, or a small model of one architecture for fidelity.",
         discussion: """
-            The default shape is Llama-2 7B's (hidden 4096, 32 layers, FFN 11008, 32 heads) in Q4_K: \
-            a 3.9 GB file. Its outputs are meaningless; its weight reads are those of a real 7B model.
+            Without --arch: a llama-shaped file whose default shape is Llama-2 7B's (hidden 4096, 32 layers, \
+            FFN 11008, 32 heads) in Q4_K, 3.9 GB. Its outputs are meaningless; its weight reads are those of a \
+            real 7B model.
+
+            With --arch A --vocab FILE: a small model (hidden 256, 2 layers) of architecture A (llama, \
+            llama3.1, qwen2, qwen3) with FILE's tokenizer and the tensor names and metadata llama.cpp's \
+            converter writes, in mixed block types; llama.cpp runs it, so its outputs are a reference for A \
+            (scripts/compare/arch-references.sh).
             """)
+
+    @Option(help: "Architecture of a small fidelity model: \(SyntheticArchitecture.Variant.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var arch: String?
+    @Option(help: "With --arch: the GGUF file (a model or a ggml-vocab file) whose tokenizer the model takes.")
+    var vocab: String?
 
     @Option(help: "Hidden size.") var hidden = 4096
     @Option(help: "Layers.") var layers = 32
@@ -24,6 +35,15 @@ struct SynthModelCommand: ParsableCommand {
     @Argument(help: "Output file.") var output: String
 
     func run() throws {
+        if let arch {
+            guard let variant = SyntheticArchitecture.Variant(rawValue: arch) else {
+                throw ValidationError("--arch must be one of \(SyntheticArchitecture.Variant.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard let vocab else { throw ValidationError("--arch needs --vocab FILE (a GGUF file with a tokenizer)") }
+            try SyntheticArchitecture(variant: variant, seed: seed).write(to: output, vocabulary: try GGUFFile(path: vocab))
+            print("\(output): synthetic \(variant.rawValue) model with the tokenizer of \(vocab)")
+            return
+        }
         guard let t = GGMLType(name: type), SyntheticModel.supportedTypes.contains(t) else {
             throw ValidationError("--type must be one of \(SyntheticModel.supportedTypes.map { "\($0)" }.joined(separator: ", "))")
         }

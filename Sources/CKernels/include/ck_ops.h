@@ -46,6 +46,10 @@ void ck_geglu(const float *gate, const float *up, float *out, int64_t n);
 void ck_add(const float *a, const float *b, float *y, int64_t n);
 /// x *= s over n values.
 void ck_scale(float *x, int64_t n, float s);
+/// Each of n_rows rows of x (width floats) += row (a bias).
+void ck_add_rows(float *x, int64_t n_rows, int64_t width, const float *row);
+/// x = tanh(x / cap) * cap over n values (gemma2's soft-capping).
+void ck_softcap(float *x, int64_t n, float cap);
 /// Rows of a (possibly quantized) matrix gathered into floats: y[i] = dequant(row ids[i]).
 void ck_get_rows(int type, const void *w, int64_t n, const int32_t *ids, int64_t n_ids, float *y);
 
