@@ -24,6 +24,7 @@ layout(push_constant) uniform Params {
     uint context;      // positions per slot (scores row length)
     uint window;       // 0: none
     float scale;
+    float softcap;     // > 0: scores become softcap * tanh(score * scale / softcap)
 } p;
 
 shared float red[WG];
@@ -47,7 +48,8 @@ void main() {
         const uint kb = cb + uint(lo + int(j)) * kv_dim;
         float s = 0.0;
         for (uint d = 0; d < p.head_dim; d++) s += q[qb + d] * h2f(kc[kb + d]);
-        s *= p.scale;
+        if (p.softcap > 0.0) s = p.softcap * tanh(s * (p.scale / p.softcap));
+        else s *= p.scale;
         scores[sb + j] = s;
         mx = max(mx, s);
     }

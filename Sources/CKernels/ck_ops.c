@@ -101,6 +101,7 @@ typedef struct {
     const int32_t *slot, *pos;
     int32_t window;
     float scale;
+    float softcap;   // > 0: scores become softcap * tanh(score), with scale already divided by it
     float *scratch;
     int64_t scratch_per_thread;
     float *out;
@@ -264,7 +265,8 @@ static void attend_f16_heads(const attn_ctx *c, int64_t t, int h0, int ng, const
         const uint16_t *kr = kb + (int64_t)j * kv_dim;
         const uint16_t *vr = vb + (int64_t)j * kv_dim;
         for (int g = 0; g < ng; g++) {
-            const float s = dot_f16(qh + g * hd, kr, hd, fast) * c->scale;
+            float s = dot_f16(qh + g * hd, kr, hd, fast) * c->scale;
+            if (c->softcap > 0.0f) s = c->softcap * tanhf(s);
             float ms = 1.0f, vs = 1.0f;
             if (s > M[g]) {
                 const float Mold = M[g];
@@ -294,7 +296,8 @@ static void attend_f32_head(const attn_ctx *c, int64_t t, int h, const uint16_t 
     const float *qh = c->q + t * (int64_t)c->n_head * hd + (int64_t)h * hd;
     float mx = -INFINITY;
     for (int32_t j = lo; j <= p; j++) {
-        const float s = dot_f16(qh, kb + (int64_t)j * kv_dim, hd, fast) * c->scale;
+        float s = dot_f16(qh, kb + (int64_t)j * kv_dim, hd, fast) * c->scale;
+        if (c->softcap > 0.0f) s = c->softcap * tanhf(s);
         scores[j - lo] = s;
         if (s > mx) mx = s;
     }
@@ -359,12 +362,14 @@ static void attention_task(void *vctx, int ith, int nth) {
 
 void ck_attention(ck_pool *pool, const float *q, int64_t n_tok, int n_head, int n_kv_head, int head_dim,
                   const uint16_t *k_cache, const uint16_t *v_cache, int64_t slot_stride,
-                  const int32_t *slot, const int32_t *pos, int32_t window, float scale,
+                  const int32_t *slot, const int32_t *pos, int32_t window, float scale, float softcap,
                   float *scratch, float *out) {
+    // As ggml's flash attention: with soft-capping the scale is divided by the cap first.
     attn_ctx c = {
         .q = q, .n_tok = n_tok, .n_head = n_head, .n_kv_head = n_kv_head, .head_dim = head_dim,
         .k_cache = k_cache, .v_cache = v_cache, .slot_stride = slot_stride, .slot = slot, .pos = pos,
-        .window = window, .scale = scale, .scratch = scratch, .out = out,
+        .window = window, .scale = softcap > 0.0f ? scale / softcap : scale, .softcap = softcap,
+        .scratch = scratch, .out = out,
     };
     // per thread: scores (max_ctx), a copy of q (head_dim), the accumulator (head_dim), slack
     const int64_t max_ctx = slot_stride / ((int64_t)n_kv_head * head_dim);

@@ -168,7 +168,8 @@ public final class CPUBackend: ComputeBackend {
             case .rope(let a, let heads, let spec, let kind):
                 // The cos/sin table depends on the positions and the spec only: one per spec a step.
                 if !ropeTableBuilt[spec] {
-                    model.graph.ropeSpecs[spec].fill(ropeTables[spec], positions: positions, count: n, headDim: c.headDim)
+                    model.graph.ropeSpecs[spec].fill(ropeTables[spec], positions: positions, count: n, headDim: c.headDim,
+                                                     context: contextLength)
                     ropeTableBuilt[spec] = true
                 }
                 let ti = spec
@@ -188,9 +189,9 @@ public final class CPUBackend: ComputeBackend {
                 ck_store_kv(buffer(.k), Int64(n), Int64(c.kvDim), kCache[layer], Int64(slotStride), slotIDs, positions)
                 ck_store_kv(buffer(.v), Int64(n), Int64(c.kvDim), vCache[layer], Int64(slotStride), slotIDs, positions)
                 lap(.kvStore)
-            case .attention(let layer, let window, let scale):
+            case .attention(let layer, let window, let scale, let softcap):
                 ck_attention(pool, buffer(.q), Int64(n), Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDim),
-                             kCache[layer], vCache[layer], Int64(slotStride), slotIDs, positions, Int32(window), scale,
+                             kCache[layer], vCache[layer], Int64(slotStride), slotIDs, positions, Int32(window), scale, softcap,
                              attentionScratch, buffer(.attention))
                 if quantized?.0 == .attention { quantized = nil }
                 lap(.attention)
@@ -220,6 +221,7 @@ public final class CPUBackend: ComputeBackend {
         let out = model.graph.output
         ck_matmul(pool, Int32(out.type.rawValue), weight(out), Int64(c.hidden), Int64(c.vocabularySize), normed,
                   Int64(c.hidden), Int64(m), quantScratch, logits.baseAddress!, Int64(c.vocabularySize))
+        if let cap = model.graph.finalSoftcap { ck_softcap(logits.baseAddress!, Int64(m * c.vocabularySize), cap) }
         lap(.logits)
     }
 

@@ -46,8 +46,9 @@ public enum ForwardOp: Sendable {
     case scale(buffer: Activation, factor: Float)
     /// Write k and v into the layer's KV cache at the tokens' slots and positions.
     case storeKV(layer: Int)
-    /// attention = softmax(scale · q·Kᵀ, causal and windowed) · V over the layer's cache.
-    case attention(layer: Int, window: Int, scale: Float)
+    /// attention = softmax(cap(scale · q·Kᵀ), causal and windowed) · V over the layer's cache,
+    /// where cap(s) = softcap · tanh(s / softcap) when softcap > 0.
+    case attention(layer: Int, window: Int, scale: Float, softcap: Float)
     /// gate = act(gate) * up.
     case gatedActivation(GatedActivation)
     /// residual += src.
@@ -63,9 +64,13 @@ public struct ForwardGraph: Sendable {
     /// logits = normed · outputᵀ.
     public let outputNorm: GGUFTensorInfo
     public let output: GGUFTensorInfo
+    /// Logits become cap · tanh(logit / cap) (gemma2).
+    public let finalSoftcap: Float?
 
-    /// - Parameter ropeFactors: the values of `weights.ropeFactors`, when the model has them.
-    public init(config c: ModelConfig, weights w: ModelWeights, ropeFactors: [Float]? = nil) {
+    /// - Parameters:
+    ///   - ropeFactors: RoPE frequency divisors of global layers (Llama 3.1's, phi3's short ones).
+    ///   - longRopeFactors: phi3's divisors for sequences longer than its original context.
+    public init(config c: ModelConfig, weights w: ModelWeights, ropeFactors: [Float]? = nil, longRopeFactors: [Float]? = nil) {
         var ops: [ForwardOp] = [.embed(scale: c.embeddingScale)]
         var specs: [RopeSpec] = []
         func specIndex(_ s: RopeSpec) -> Int {
@@ -75,8 +80,10 @@ public struct ForwardGraph: Sendable {
         }
         for (i, l) in w.layers.enumerated() {
             let local = c.isSlidingWindowLayer(i)
-            let spec = specIndex(RopeSpec(base: local ? c.ropeBaseLocal : c.ropeBase, freqScale: c.ropeFreqScale,
-                                          attnFactor: c.ropeAttnFactor, factors: local ? nil : ropeFactors))
+            let spec = specIndex(RopeSpec(base: local ? c.ropeBaseLocal : c.ropeBase,
+                                          freqScale: local ? c.ropeFreqScaleLocal : c.ropeFreqScale,
+                                          attnFactor: c.ropeAttnFactor, factors: local ? nil : ropeFactors,
+                                          longFactors: local ? nil : longRopeFactors, originalContext: c.ropeOriginalContext))
             ops.append(.rmsNorm(src: .residual, weight: l.attentionNorm, dst: .normed))
             for (weight, bias, dst) in [(l.q, l.qBias, Activation.q), (l.k, l.kBias, .k), (l.v, l.vBias, .v)] {
                 ops.append(.matmul(weight: weight, src: .normed, dst: dst))
@@ -88,11 +95,10 @@ public struct ForwardGraph: Sendable {
             }
             ops.append(.rope(buffer: .q, heads: c.headCount, spec: spec, kind: c.ropeKind))
             ops.append(.rope(buffer: .k, heads: c.kvHeadCount, spec: spec, kind: c.ropeKind))
-            if c.architecture == .gemma3 {
-                ops.append(.scale(buffer: .q, factor: 1 / Float(c.headDim).squareRoot()))
-            }
+            if let s = c.queryScale { ops.append(.scale(buffer: .q, factor: s)) }
             ops.append(.storeKV(layer: i))
-            ops.append(.attention(layer: i, window: local ? c.slidingWindow : 0, scale: c.attentionScale))
+            ops.append(.attention(layer: i, window: local ? c.slidingWindow : 0, scale: c.attentionScale,
+                                  softcap: c.attentionSoftcap))
             ops.append(.matmul(weight: l.output, src: .attention, dst: .projection))
             if let bias = l.outputBias { ops.append(.addBias(buffer: .projection, bias: bias)) }
             if let pn = l.postAttentionNorm {
@@ -116,5 +122,6 @@ public struct ForwardGraph: Sendable {
         ropeSpecs = specs
         outputNorm = w.outputNorm
         output = w.output
+        finalSoftcap = c.finalSoftcap
     }
 }

@@ -19,16 +19,21 @@ public final class Model: Sendable {
         self.file = file
         config = try ModelConfig(file: file)
         weights = try ModelWeights(file: file, config: config)
-        var ropeFactors: [Float]?
-        if let t = weights.ropeFactors {
-            do { ropeFactors = try file.floats(of: t) } catch {
-                throw EngineError(.unsupportedModel, "\(path): rope_freqs: \(error)")
+        func factors(_ t: GGUFTensorInfo?) throws(EngineError) -> [Float]? {
+            guard let t else { return nil }
+            let values: [Float]
+            do { values = try file.floats(of: t) } catch {
+                throw EngineError(.unsupportedModel, "\(path): \(t.name): \(error)")
             }
-            guard ropeFactors!.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-                throw EngineError(.unsupportedModel, "\(path): rope_freqs.weight holds a value that is not a positive number")
+            guard values.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw EngineError(.unsupportedModel, "\(path): \(t.name) holds a value that is not a positive number")
             }
+            return values
         }
-        graph = ForwardGraph(config: config, weights: weights, ropeFactors: ropeFactors)
+        let global = try factors(weights.ropeFactors)
+        let short = try factors(weights.ropeFactorsShort)
+        let long = try factors(weights.ropeFactorsLong)
+        graph = ForwardGraph(config: config, weights: weights, ropeFactors: global ?? short, longRopeFactors: long)
         do { tokenizer = try Tokenizer(file: file) } catch {
             throw EngineError(.unsupportedModel, "\(path): tokenizer: \(error)")
         }

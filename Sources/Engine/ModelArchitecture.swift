@@ -6,6 +6,11 @@ public enum ModelArchitecture: String, Sendable, CaseIterable {
     case qwen2
     /// Qwen 3: per-head RMSNorm of q and k, NeoX RoPE, no biases.
     case qwen3
+    /// Phi-3 and Phi-3.5/4 (full RoPE): fused q/k/v and gate/up, long and short RoPE factors.
+    case phi3
+    /// Gemma 2: soft-capped attention scores and logits, norms after attention and the FFN,
+    /// a sliding window on alternate layers.
+    case gemma2
     case gemma3
 }
 

@@ -39,6 +39,9 @@ public struct ModelWeights: Sendable {
     public var layers: [LayerWeights]
     /// Llama 3.1's per-pair RoPE frequency divisors (`rope_freqs.weight`, head_dim / 2 floats).
     public var ropeFactors: GGUFTensorInfo?
+    /// phi3's LongRoPE divisors for sequences longer than the original context, and for shorter ones.
+    public var ropeFactorsLong: GGUFTensorInfo?
+    public var ropeFactorsShort: GGUFTensorInfo?
 
     /// Every distinct weight tensor, for backends that upload them.
     public var all: [GGUFTensorInfo] {
@@ -88,35 +91,60 @@ public struct ModelWeights: Sendable {
         }
         tokenEmbedding = try tensor("token_embd.weight", [c.hidden, c.vocabularySize], matrix: true)
         outputNorm = try tensor("output_norm.weight", [c.hidden], matrix: false)
-        output = file.tensor(named: "output.weight") == nil
+        output = c.tiedOutput || file.tensor(named: "output.weight") == nil
             ? tokenEmbedding
             : try tensor("output.weight", [c.hidden, c.vocabularySize], matrix: true)
-        // Only llama files carry rope_freqs (Llama 3.1 and later); elsewhere it is refused below as unknown.
+        // Only llama files carry rope_freqs (Llama 3.1 and later), only phi3 files long and short
+        // factors; elsewhere they are refused below as unknown.
         ropeFactors = c.architecture == .llama ? try optional("rope_freqs.weight", [c.headDim / 2]) : nil
+        ropeFactorsLong = c.architecture == .phi3 ? try optional("rope_factors_long.weight", [c.headDim / 2]) : nil
+        ropeFactorsShort = c.architecture == .phi3 ? try optional("rope_factors_short.weight", [c.headDim / 2]) : nil
+        // A fused matrix is read as row ranges: each part is a matrix of its own in place.
+        func rows(_ t: GGUFTensorInfo, _ part: String, from start: Int, count: Int) -> GGUFTensorInfo {
+            GGUFTensorInfo(name: "\(t.name)[\(part)]", type: t.type, shape: [t.shape[0], count],
+                           fileOffset: t.fileOffset + start * t.rowBytes, byteCount: count * t.rowBytes)
+        }
         var layers: [LayerWeights] = []
         for i in 0 ..< c.layerCount {
             let b = "blk.\(i)."
-            let gemma = c.architecture == .gemma3
+            let q, k, v, gate, up: GGUFTensorInfo
+            if c.fusedProjections {
+                let qkv = try tensor(b + "attn_qkv.weight", [c.hidden, c.qDim + 2 * c.kvDim], matrix: true)
+                q = rows(qkv, "q", from: 0, count: c.qDim)
+                k = rows(qkv, "k", from: c.qDim, count: c.kvDim)
+                v = rows(qkv, "v", from: c.qDim + c.kvDim, count: c.kvDim)
+            } else {
+                q = try tensor(b + "attn_q.weight", [c.hidden, c.qDim], matrix: true)
+                k = try tensor(b + "attn_k.weight", [c.hidden, c.kvDim], matrix: true)
+                v = try tensor(b + "attn_v.weight", [c.hidden, c.kvDim], matrix: true)
+            }
+            if c.architecture == .phi3 {
+                // Gate and up in one matrix, gate first (llama.cpp's LLM_FFN_SWIGLU split).
+                let fused = try tensor(b + "ffn_up.weight", [c.hidden, 2 * c.ffnLength], matrix: true)
+                gate = rows(fused, "gate", from: 0, count: c.ffnLength)
+                up = rows(fused, "up", from: c.ffnLength, count: c.ffnLength)
+            } else {
+                gate = try tensor(b + "ffn_gate.weight", [c.hidden, c.ffnLength], matrix: true)
+                up = try tensor(b + "ffn_up.weight", [c.hidden, c.ffnLength], matrix: true)
+            }
+            let post = c.hasPostNorms
             layers.append(LayerWeights(
                 attentionNorm: try tensor(b + "attn_norm.weight", [c.hidden], matrix: false),
-                q: try tensor(b + "attn_q.weight", [c.hidden, c.qDim], matrix: true),
-                k: try tensor(b + "attn_k.weight", [c.hidden, c.kvDim], matrix: true),
-                v: try tensor(b + "attn_v.weight", [c.hidden, c.kvDim], matrix: true),
+                q: q, k: k, v: v,
                 output: try tensor(b + "attn_output.weight", [c.qDim, c.hidden], matrix: true),
                 qNorm: c.hasQKNorm ? try tensor(b + "attn_q_norm.weight", [c.headDim], matrix: false) : nil,
                 kNorm: c.hasQKNorm ? try tensor(b + "attn_k_norm.weight", [c.headDim], matrix: false) : nil,
-                postAttentionNorm: gemma ? try tensor(b + "post_attention_norm.weight", [c.hidden], matrix: false) : nil,
+                postAttentionNorm: post ? try tensor(b + "post_attention_norm.weight", [c.hidden], matrix: false) : nil,
                 ffnNorm: try tensor(b + "ffn_norm.weight", [c.hidden], matrix: false),
-                gate: try tensor(b + "ffn_gate.weight", [c.hidden, c.ffnLength], matrix: true),
-                up: try tensor(b + "ffn_up.weight", [c.hidden, c.ffnLength], matrix: true),
+                gate: gate, up: up,
                 down: try tensor(b + "ffn_down.weight", [c.ffnLength, c.hidden], matrix: true),
-                postFFNNorm: gemma ? try tensor(b + "post_ffw_norm.weight", [c.hidden], matrix: false) : nil,
-                qBias: try optional(b + "attn_q.bias", [c.qDim]),
-                kBias: try optional(b + "attn_k.bias", [c.kvDim]),
-                vBias: try optional(b + "attn_v.bias", [c.kvDim]),
+                postFFNNorm: post ? try tensor(b + "post_ffw_norm.weight", [c.hidden], matrix: false) : nil,
+                qBias: c.fusedProjections ? nil : try optional(b + "attn_q.bias", [c.qDim]),
+                kBias: c.fusedProjections ? nil : try optional(b + "attn_k.bias", [c.kvDim]),
+                vBias: c.fusedProjections ? nil : try optional(b + "attn_v.bias", [c.kvDim]),
                 outputBias: try optional(b + "attn_output.bias", [c.hidden]),
-                gateBias: try optional(b + "ffn_gate.bias", [c.ffnLength]),
-                upBias: try optional(b + "ffn_up.bias", [c.ffnLength]),
+                gateBias: c.architecture == .phi3 ? nil : try optional(b + "ffn_gate.bias", [c.ffnLength]),
+                upBias: c.architecture == .phi3 ? nil : try optional(b + "ffn_up.bias", [c.ffnLength]),
                 downBias: try optional(b + "ffn_down.bias", [c.hidden])
             ))
         }

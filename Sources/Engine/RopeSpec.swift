@@ -10,18 +10,33 @@ public struct RopeSpec: Sendable, Hashable {
     public var attnFactor: Float
     /// head_dim / 2 divisors of each pair's frequency, or nil for none.
     public var factors: [Float]?
+    /// Divisors used instead when a sequence may be longer than `originalContext` (phi3's
+    /// LongRoPE: llama.cpp picks them by the context per sequence).
+    public var longFactors: [Float]?
+    public var originalContext: Int
 
-    public init(base: Float, freqScale: Float = 1, attnFactor: Float = 1, factors: [Float]? = nil) {
+    public init(base: Float, freqScale: Float = 1, attnFactor: Float = 1, factors: [Float]? = nil,
+                longFactors: [Float]? = nil, originalContext: Int = 0) {
         self.base = base
         self.freqScale = freqScale
         self.attnFactor = attnFactor
         self.factors = factors
+        self.longFactors = longFactors
+        self.originalContext = originalContext
+    }
+
+    /// The divisors a backend whose sequences hold up to `context` positions uses.
+    public func factors(forContext context: Int) -> [Float]? {
+        if let longFactors, context > originalContext { return longFactors }
+        return factors
     }
 
     /// Fills `table` with `headDim` floats per position, (cos, sin) per pair, exactly as ggml's
     /// CPU rope cache: theta advances by repeated multiplication, is divided by the pair's factor,
     /// scaled by `freqScale`, and cos and sin are multiplied by `attnFactor`.
-    public func fill(_ table: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, count: Int, headDim: Int) {
+    public func fill(_ table: UnsafeMutablePointer<Float>, positions: UnsafePointer<Int32>, count: Int, headDim: Int,
+                     context: Int) {
+        let factors = factors(forContext: context)
         let thetaScale = powf(base, -2.0 / Float(headDim))
         for t in 0 ..< count {
             var theta = Float(positions[t])

@@ -20,12 +20,20 @@ public struct SyntheticArchitecture: Sendable {
         case qwen2
         /// `qwen3`: per-head RMSNorm of q and k; NeoX RoPE.
         case qwen3
+        /// `phi3`: fused q/k/v and gate/up, LongRoPE factors and magnitude (a short original context,
+        /// so that a 128-position sequence takes the long factors).
+        case phi3
+        /// `gemma2`: soft-capped scores and logits (caps small enough to bite), post-norms, a
+        /// 32-position sliding window on even layers, tied output.
+        case gemma2
 
         var architecture: String {
             switch self {
             case .llama, .llama31: "llama"
             case .qwen2: "qwen2"
             case .qwen3: "qwen3"
+            case .phi3: "phi3"
+            case .gemma2: "gemma2"
             }
         }
     }
@@ -40,6 +48,8 @@ public struct SyntheticArchitecture: Sendable {
     /// RoPE base; with Llama 3.1's factors, wavelengths beyond `originalContext` are stretched.
     public var ropeBase: Float = 10000
     public var originalContext = 256
+    /// phi3's original context: below the references' 128-position chunks, so they use the long factors.
+    static let phi3OriginalContext = 64
 
     public init(variant: Variant, seed: UInt64 = 1) {
         self.variant = variant
@@ -72,7 +82,7 @@ public struct SyntheticArchitecture: Sendable {
         let vocab = tokens.count
         let arch = variant.architecture
         let p = arch + "."
-        let qwen = variant == .qwen2 || variant == .qwen3
+        let qwen = variant == .qwen2 || variant == .qwen3 || variant == .gemma2
         var metadata: [(String, GGUFValue)] = [
             ("general.architecture", .string(arch)),
             ("general.name", .string("vkserve synthetic \(variant.rawValue) \(layers)x\(hidden)")),
@@ -90,6 +100,23 @@ public struct SyntheticArchitecture: Sendable {
             metadata.append((p + "vocab_size", .uint32(UInt32(vocab))))
         }
         if variant == .qwen3 { metadata.append((p + "attention.key_length", .uint32(UInt32(headDim)))) }
+        if variant == .phi3 {
+            metadata.append((p + "rope.dimension_count", .uint32(UInt32(headDim))))
+            metadata.append((p + "rope.scaling.original_context_length", .uint32(UInt32(Self.phi3OriginalContext))))
+            // The converter's LongRoPE magnitude: sqrt(1 + ln(scale) / ln(original context)).
+            let scale = 4096.0 / Double(Self.phi3OriginalContext)
+            metadata.append((p + "rope.scaling.attn_factor", .float32(Float((1 + log(scale) / log(Double(Self.phi3OriginalContext))).squareRoot()))))
+            metadata.append((p + "attention.sliding_window", .uint32(0)))
+        }
+        if variant == .gemma2 {
+            metadata += [
+                (p + "attention.key_length", .uint32(UInt32(headDim))),
+                (p + "attention.value_length", .uint32(UInt32(headDim))),
+                (p + "attention.sliding_window", .uint32(32)),
+                (p + "attn_logit_softcapping", .float32(5)),
+                (p + "final_logit_softcapping", .float32(10)),
+            ]
+        }
         var writer = GGUFWriter(metadata: metadata)
         for (key, value) in tokenizer { writer.set(key, value) }
 
@@ -105,14 +132,20 @@ public struct SyntheticArchitecture: Sendable {
                 try writer.addTensor(name: name, shape: [count], values: values)
             }
             let h = Float(hidden).squareRoot(), f = Float(ffn).squareRoot()
-            try matrix("token_embd.weight", hidden, vocab, .q4_K, std: 1)
+            // gemma2 multiplies embeddings by sqrt(hidden): its table is scaled down to match.
+            try matrix("token_embd.weight", hidden, vocab, .q4_K, std: variant == .gemma2 ? 1 / h : 1)
             if variant == .llama31 { try writer.addTensor(name: "rope_freqs.weight", shape: [headDim / 2], values: llama31Factors()) }
             for i in 0 ..< layers {
                 let b = "blk.\(i)."
                 try vector(b + "attn_norm.weight", hidden, around: 1, spread: 0.2)
-                try matrix(b + "attn_q.weight", hidden, hidden, .q4_K, std: 2 / h)
-                try matrix(b + "attn_k.weight", hidden, kvDim, .q8_0, std: 2 / h)
-                try matrix(b + "attn_v.weight", hidden, kvDim, .q6_K, std: 1 / h)
+                if variant == .phi3 {
+                    // q, k and v stacked in one matrix (q rows first), all of one block type.
+                    try matrix(b + "attn_qkv.weight", hidden, hidden + 2 * kvDim, .q8_0, std: 2 / h)
+                } else {
+                    try matrix(b + "attn_q.weight", hidden, hidden, .q4_K, std: 2 / h)
+                    try matrix(b + "attn_k.weight", hidden, kvDim, .q8_0, std: 2 / h)
+                    try matrix(b + "attn_v.weight", hidden, kvDim, .q6_K, std: 1 / h)
+                }
                 if variant == .qwen2 {
                     try vector(b + "attn_q.bias", hidden, around: 0, spread: 1)
                     try vector(b + "attn_k.bias", kvDim, around: 0, spread: 1)
@@ -123,13 +156,28 @@ public struct SyntheticArchitecture: Sendable {
                     try vector(b + "attn_k_norm.weight", headDim, around: 1.5, spread: 0.5)
                 }
                 try matrix(b + "attn_output.weight", hidden, hidden, .f16, std: 1 / h)
+                if variant == .gemma2 { try vector(b + "post_attention_norm.weight", hidden, around: 1, spread: 0.5) }
                 try vector(b + "ffn_norm.weight", hidden, around: 1, spread: 0.2)
-                try matrix(b + "ffn_gate.weight", hidden, ffn, .q4_K, std: 1.5 / h)
-                try matrix(b + "ffn_up.weight", hidden, ffn, .q8_0, std: 1.5 / h)
+                if variant == .phi3 {
+                    // gate rows, then up rows.
+                    try matrix(b + "ffn_up.weight", hidden, 2 * ffn, .q4_K, std: 1.5 / h)
+                } else {
+                    try matrix(b + "ffn_gate.weight", hidden, ffn, .q4_K, std: 1.5 / h)
+                    try matrix(b + "ffn_up.weight", hidden, ffn, .q8_0, std: 1.5 / h)
+                }
                 try matrix(b + "ffn_down.weight", ffn, hidden, .q6_K, std: 1 / f)
+                if variant == .gemma2 { try vector(b + "post_ffw_norm.weight", hidden, around: 1, spread: 0.5) }
             }
-            try vector("output_norm.weight", hidden, around: 1, spread: 0.2)
-            try matrix("output.weight", hidden, vocab, .q6_K, std: 4 / h)
+            if variant == .phi3 {
+                try vector("rope_factors_long.weight", headDim / 2, around: 4.5, spread: 3.5)
+                try vector("rope_factors_short.weight", headDim / 2, around: 1.25, spread: 0.25)
+            }
+            // gemma2's logits come through its small-scaled embedding: a large output norm spreads
+            // them past the soft cap.
+            try vector("output_norm.weight", hidden, around: variant == .gemma2 ? 8 : 1, spread: variant == .gemma2 ? 2 : 0.2)
+            // gemma2's output is its token embedding; the others get their own, with logits that
+            // spread widely (gemma2's reach its soft cap through the embedding's scale instead).
+            if variant != .gemma2 { try matrix("output.weight", hidden, vocab, .q6_K, std: 4 / h) }
             try writer.write(to: path)
         } catch {
             throw EngineError(.invalidRequest, "cannot write synthetic \(variant.rawValue) model to \(path): \(error)")

@@ -24,7 +24,7 @@ public final class Kernels: @unchecked Sendable {
                                       specialization: [128])
         rope = try ComputePipeline(device: device, module: SPIRVModules.rope, bindings: 2, pushConstantBytes: 20)
         storeKV = try ComputePipeline(device: device, module: SPIRVModules.store_kv, bindings: 4, pushConstantBytes: 12)
-        attention = try ComputePipeline(device: device, module: SPIRVModules.attention, bindings: 7, pushConstantBytes: 32,
+        attention = try ComputePipeline(device: device, module: SPIRVModules.attention, bindings: 7, pushConstantBytes: 36,
                                         specialization: [64])
         glu = try ComputePipeline(device: device, module: SPIRVModules.glu, bindings: 2, pushConstantBytes: 8)
         elementwise = try ComputePipeline(device: device, module: SPIRVModules.elementwise, bindings: 2, pushConstantBytes: 16)

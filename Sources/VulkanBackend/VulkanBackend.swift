@@ -143,7 +143,7 @@ public final class VulkanBackend: ComputeBackend {
         for (spec, table) in zip(model.graph.ropeSpecs, ropeTables) {
             batch.positions.withUnsafeBufferPointer { p in
                 spec.fill(table.contents!.assumingMemoryBound(to: Float.self), positions: p.baseAddress!, count: n,
-                          headDim: c.headDim)
+                          headDim: c.headDim, context: contextLength)
             }
         }
         typealias B = CommandStream.Binding
@@ -180,13 +180,14 @@ public final class VulkanBackend: ComputeBackend {
                                         pushConstants: [UInt32(n), UInt32(c.kvDim), UInt32(slotStride)],
                                         groups: CommandStream.grid(n * c.kvDim))
                 }
-            case .attention(let layer, let window, let scale):
+            case .attention(let layer, let window, let scale, let softcap):
                 try stream.dispatch(k.attention,
                                     [B(buffer(.q)), B(kCache[layer]), B(vCache[layer]), B(positions), B(slots), B(scores),
                                      B(buffer(.attention))],
                                     writes: [5, 6],
                                     pushConstants: [UInt32(n), UInt32(c.headCount), UInt32(c.kvHeadCount), UInt32(c.headDim),
-                                                    UInt32(slotStride), UInt32(contextLength), UInt32(window), scale.bitPattern],
+                                                    UInt32(slotStride), UInt32(contextLength), UInt32(window), scale.bitPattern,
+                                                    softcap.bitPattern],
                                     groups: (UInt32(c.headCount), UInt32(n), 1))
             case .gatedActivation(let act):
                 let count = n * c.ffnLength
@@ -208,11 +209,13 @@ public final class VulkanBackend: ComputeBackend {
             let out = model.graph.output
             try stream.matmul(k, type: out.type, weight: B(weight(out)), x: B(buffer(.projection)), y: B(logits),
                               n: c.hidden, rows: c.vocabularySize, ntok: m, xStride: c.hidden, yStride: c.vocabularySize)
+            if let cap = model.graph.finalSoftcap {
+                try stream.elementwiseSoftcap(k, a: B(logits), n: m * c.vocabularySize, cap: cap)
+            }
             stream.copy(from: logits, to: readback, size: m * c.vocabularySize * 4)
         }
     }
 
-    /// cos/sin per position and pair, computed as ggml does (theta advanced by repeated multiplication).
     /// The device's read bandwidth in bytes per second (0 where it cannot be timed).
     public func measureReadBandwidth() -> Double {
         (try? DeviceBandwidth.measure(device: device)) ?? 0

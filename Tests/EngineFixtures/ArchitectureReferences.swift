@@ -34,9 +34,9 @@ public struct ArchitectureReferences: Decodable, Sendable {
     public static func model(_ variant: SyntheticArchitecture.Variant) throws -> (Model, Entry, ArchitectureReferences) {
         let refs = try loaded()
         let entry = try #require(refs.models[variant.rawValue])
-        let vocabPath = root.appendingPathComponent("test-data/ggml-vocab/\(entry.vocab)").path
+        let vocabPath = root.appendingPathComponent(entry.vocab).path
         guard FileManager.default.fileExists(atPath: vocabPath) else {
-            Issue.record("\(vocabPath) is missing: run scripts/fetch-test-data.sh")
+            Issue.record("\(vocabPath) is missing: run scripts/fetch-test-data.sh and scripts/fetch-models.sh")
             throw CancellationError()
         }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vkserve-synth-\(variant.rawValue)-\(getpid()).gguf").path

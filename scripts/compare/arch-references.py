@@ -14,8 +14,10 @@ import argparse, hashlib, json, os, re, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-# variant -> the ggml-vocab file whose tokenizer it takes (the family's real vocabulary)
-MODELS = {"llama": "llama-bpe", "llama3.1": "llama-bpe", "qwen2": "qwen2", "qwen3": "qwen2"}
+# variant -> the file whose tokenizer it takes (the family's real vocabulary), from the repository root
+VOCAB = "test-data/ggml-vocab/ggml-vocab-{}.gguf"
+MODELS = {"llama": VOCAB.format("llama-bpe"), "llama3.1": VOCAB.format("llama-bpe"), "qwen2": VOCAB.format("qwen2"),
+          "qwen3": VOCAB.format("qwen2"), "phi3": VOCAB.format("phi-3"), "gemma2": "models/gemma-3-270m-q4_k_m.gguf"}
 TEXT = "/usr/share/common-licenses/Apache-2.0"
 CONTEXT, CHUNKS = 128, 4
 
@@ -32,15 +34,15 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for variant, vocab in MODELS.items():
             path = os.path.join(tmp, f"{variant}.gguf")
-            subprocess.run([vkserve, "synth-model", "--arch", variant, "--vocab",
-                            os.path.join(ROOT, f"test-data/ggml-vocab/ggml-vocab-{vocab}.gguf"), path], check=True)
+            subprocess.run([vkserve, "synth-model", "--arch", variant, "--vocab", os.path.join(ROOT, vocab), path],
+                           check=True)
             sha = hashlib.sha256(open(path, "rb").read()).hexdigest()
             r = subprocess.run([os.path.join(peer, "llama-perplexity"), "-m", path, "-f", TEXT, "-c", str(CONTEXT),
                                 "--chunks", str(CHUNKS), "-t", "2", "-b", str(CONTEXT)], capture_output=True, text=True)
             m = re.search(r"Final estimate: PPL = ([0-9.]+) \+/- ([0-9.]+)", r.stdout + r.stderr)
             if r.returncode != 0 or not m:
                 sys.exit(f"llama-perplexity failed on {variant}: {(r.stdout + r.stderr)[-3000:]}")
-            out["models"][variant] = {"vocab": f"ggml-vocab-{vocab}.gguf", "sha256": sha,
+            out["models"][variant] = {"vocab": vocab, "sha256": sha,
                                       "perplexity": float(m.group(1)), "stderr": float(m.group(2))}
             print(f"arch-references: {variant}: PPL {m.group(1)} +/- {m.group(2)}", file=sys.stderr)
     with open(args.out, "w") as f:

@@ -26,12 +26,13 @@ void ck_rope_apply(float *x, int64_t n_rows, int64_t row_stride, int n_heads, in
 /// q: n_tok rows of n_head*head_dim floats. k_cache/v_cache: this layer's cache, slot s at
 /// offset s*slot_stride elements, position p at p*kv_dim within it (kv_dim = n_kv_head*head_dim).
 /// Token t (slot[t], pos[t]) attends to positions 0...pos[t] of its slot, or only those with
-/// pos[t] - p < window when window > 0. Scores are scaled by `scale`. out: n_tok rows like q.
+/// pos[t] - p < window when window > 0. Scores are scaled by `scale`, then, when softcap > 0,
+/// soft-capped: softcap * tanh(score / softcap) (gemma2). out: n_tok rows like q.
 /// scratch: at least ck_attention_scratch_floats(pool, max_ctx) floats.
 int64_t ck_attention_scratch_floats(const ck_pool *pool, int64_t max_ctx, int head_dim);
 void ck_attention(ck_pool *pool, const float *q, int64_t n_tok, int n_head, int n_kv_head, int head_dim,
                   const uint16_t *k_cache, const uint16_t *v_cache, int64_t slot_stride,
-                  const int32_t *slot, const int32_t *pos, int32_t window, float scale,
+                  const int32_t *slot, const int32_t *pos, int32_t window, float scale, float softcap,
                   float *scratch, float *out);
 
 /// Write n_tok rows of kv_dim floats into a layer's f16 cache at (slot[t], pos[t]).
