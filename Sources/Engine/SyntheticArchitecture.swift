@@ -47,7 +47,7 @@ public struct SyntheticArchitecture: Sendable {
     public var ffn = 512
     /// RoPE base; with Llama 3.1's factors, wavelengths beyond `originalContext` are stretched.
     public var ropeBase: Float = 10000
-    public var originalContext = 256
+    public var originalContext = 32
     /// phi3's original context: below the references' 128-position chunks, so they use the long factors.
     static let phi3OriginalContext = 64
 

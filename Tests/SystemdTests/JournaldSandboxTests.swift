@@ -15,7 +15,7 @@ import Glibc
     )
 )
 struct JournaldSandboxTests {
-    @Test("an entry with VKSERVE_ fields round-trips through a real journald", .timeLimit(.minutes(1)))
+    @Test("an entry with VKSERVE_ fields round-trips through a real journald", .timeLimit(.minutes(3)))
     func roundTrip() throws {
         let sandbox = try JournaldSandbox()
         let identifier = "vkserve-test-\(UUID().uuidString.prefix(8).lowercased())"
@@ -64,7 +64,7 @@ struct JournaldSandboxTests {
         #expect(!FileManager.default.fileExists(atPath: sandbox.pidFile.path), "PIDFILE left behind")
     }
 
-    @Test("SIGKILL of the sandbox takes journald down too", .timeLimit(.minutes(1)))
+    @Test("SIGKILL of the sandbox takes journald down too", .timeLimit(.minutes(3)))
     func killed() throws {
         let sandbox = try JournaldSandbox()
         let journald = sandbox.journaldPID
