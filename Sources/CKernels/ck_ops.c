@@ -30,19 +30,6 @@ void ck_rms_norm(const float *x, const float *w, float *y, int64_t n, int64_t n_
     }
 }
 
-void ck_rope_table(int64_t n_rows, int head_dim, const int32_t *pos, float freq_base, float *cs) {
-    const float theta_scale = powf(freq_base, -2.0f / (float)head_dim);
-    for (int64_t r = 0; r < n_rows; r++) {
-        float *row = cs + r * head_dim;
-        float theta = (float)pos[r];
-        for (int i0 = 0; i0 < head_dim; i0 += 2) {
-            row[i0] = cosf(theta);
-            row[i0 + 1] = sinf(theta);
-            theta *= theta_scale;  // ggml advances theta by repeated multiplication
-        }
-    }
-}
-
 void ck_rope_apply(float *x, int64_t n_rows, int64_t row_stride, int n_heads, int head_dim, const float *table, int mode) {
     for (int64_t r = 0; r < n_rows; r++) {
         const float *cs = table + r * head_dim;
@@ -68,15 +55,6 @@ void ck_rope_apply(float *x, int64_t n_rows, int64_t row_stride, int n_heads, in
                 }
             }
         }
-    }
-}
-
-void ck_rope(float *x, int64_t n_rows, int64_t row_stride, int n_heads, int head_dim,
-             const int32_t *pos, float freq_base, int mode) {
-    float cs[1024];  // cos/sin pairs for one position; head_dim <= 1024
-    for (int64_t r = 0; r < n_rows; r++) {
-        ck_rope_table(1, head_dim, pos + r, freq_base, cs);
-        ck_rope_apply(x + r * row_stride, 1, row_stride, n_heads, head_dim, cs, mode);
     }
 }
 

@@ -172,8 +172,7 @@ public final class CPUBackend: ComputeBackend {
                                                      context: contextLength)
                     ropeTableBuilt[spec] = true
                 }
-                let ti = spec
-                ck_rope_apply(buffer(a), Int64(n), Int64(a.width(c)), Int32(heads), Int32(c.headDim), ropeTables[ti],
+                ck_rope_apply(buffer(a), Int64(n), Int64(a.width(c)), Int32(heads), Int32(c.headDim), ropeTables[spec],
                               kind == .neox ? Int32(CK_ROPE_NEOX) : Int32(CK_ROPE_NORMAL))
                 if quantized?.0 == a { quantized = nil }
                 lap(.rope)

@@ -115,35 +115,14 @@ extension Perplexity {
             throw EngineError(.invalidRequest, "\(base.path) has chunks of \(context) tokens, more than the backend's context of \(backend.contextLength)")
         }
         let first = context / 2
-        let step = backend.maxBatchTokens
-        var logits = [Float](repeating: 0, count: step * vocab)
         var acc = KLDivergenceAccumulator()
         let start = monotonicSeconds()
-        for chunk in 0 ..< base.chunks {
-            var ids = Array(base.tokens[chunk * context ..< (chunk + 1) * context])
-            if model.tokenizer.addsBOS { ids[0] = model.tokenizer.bos }
-            var i = 0
-            while i < context {
-                let n = min(step, context - i)
-                var batch = Batch()
-                for j in 0 ..< n {
-                    let p = i + j
-                    batch.append(token: ids[p], position: p, slot: 0, wantLogits: p >= first && p < context - 1)
-                }
-                try logits.withUnsafeMutableBufferPointer { (buf) throws(EngineError) in try backend.forward(batch, logits: buf) }
-                logits.withUnsafeBufferPointer { all in
-                    for (r, row) in batch.logitRows.enumerated() {
-                        let p = i + row
-                        let target = Int(base.tokens[chunk * context + p + 1])
-                        base.withRow(chunk: chunk, row: p - first) { scale, minLogProb, values in
-                            acc.add(logits: UnsafeBufferPointer(rebasing: all[(r * vocab) ..< ((r + 1) * vocab)]),
-                                    baseScale: scale, baseMinLogProb: minLogProb, base: values, token: target)
-                        }
-                    }
-                }
-                i += n
+        try scoreChunks(backend: backend, tokens: base.tokens, context: context, chunks: base.chunks, afterChunk: { c in
+            progress(c + 1, base.chunks, acc.result(chunks: c + 1, seconds: monotonicSeconds() - start))
+        }) { chunk, p, target, logits in
+            base.withRow(chunk: chunk, row: p - first) { scale, minLogProb, values in
+                _ = acc.add(logits: logits, baseScale: scale, baseMinLogProb: minLogProb, base: values, token: target)
             }
-            progress(chunk + 1, base.chunks, acc.result(chunks: chunk + 1, seconds: monotonicSeconds() - start))
         }
         return acc.result(chunks: base.chunks, seconds: monotonicSeconds() - start)
     }

@@ -25,16 +25,33 @@ public enum Perplexity {
         guard chunks > 0 else {
             throw EngineError(.invalidRequest, "the text has \(tokens.count) tokens, fewer than one chunk of \(context)")
         }
-        let addsBOS = model.tokenizer.addsBOS
-        let first = context / 2
-        let step = backend.maxBatchTokens
-        var logits = [Float](repeating: 0, count: step * vocab)
         var nll = 0.0
         var scored = 0
         let start = monotonicSeconds()
+        try scoreChunks(backend: backend, tokens: tokens, context: context, chunks: chunks,
+                        afterChunk: { chunk in progress(chunk + 1, chunks, exp(nll / Double(max(scored, 1)))) }) { _, _, target, row in
+            nll -= logSoftmax(row, row: 0, vocab: vocab, at: target)
+            scored += 1
+        }
+        return PerplexityResult(perplexity: exp(nll / Double(scored)), tokens: tokens.count, chunks: chunks,
+                                scored: scored, seconds: monotonicSeconds() - start)
+    }
+
+    /// llama.cpp's evaluation: each of `chunks` chunks of `context` tokens from an empty cache, its
+    /// first token replaced by BOS when the model adds one, in steps of the backend's batch size.
+    /// Calls `score(chunk, position, target, logits)` for every scored position (the second half of
+    /// the chunk but the last), with the token that follows and that position's logits row.
+    static func scoreChunks(backend: any ComputeBackend, tokens: [Int32], context: Int, chunks: Int,
+                            afterChunk: (Int) -> Void,
+                            score: (Int, Int, Int, UnsafeBufferPointer<Float>) -> Void) throws(EngineError) {
+        let model = backend.model
+        let vocab = model.config.vocabularySize
+        let first = context / 2
+        let step = backend.maxBatchTokens
+        var logits = [Float](repeating: 0, count: step * vocab)
         for chunk in 0 ..< chunks {
             var ids = Array(tokens[chunk * context ..< (chunk + 1) * context])
-            if addsBOS { ids[0] = model.tokenizer.bos }
+            if model.tokenizer.addsBOS { ids[0] = model.tokenizer.bos }
             var i = 0
             while i < context {
                 let n = min(step, context - i)
@@ -44,17 +61,16 @@ public enum Perplexity {
                     batch.append(token: ids[p], position: p, slot: 0, wantLogits: p >= first && p < context - 1)
                 }
                 try logits.withUnsafeMutableBufferPointer { (buf) throws(EngineError) in try backend.forward(batch, logits: buf) }
-                for (r, row) in batch.logitRows.enumerated() {
-                    let target = Int(ids[i + row + 1])
-                    nll -= logits.withUnsafeBufferPointer { logSoftmax($0, row: r, vocab: vocab, at: target) }
-                    scored += 1
+                logits.withUnsafeBufferPointer { all in
+                    for (r, row) in batch.logitRows.enumerated() {
+                        let p = i + row
+                        score(chunk, p, Int(ids[p + 1]), UnsafeBufferPointer(rebasing: all[(r * vocab) ..< ((r + 1) * vocab)]))
+                    }
                 }
                 i += n
             }
-            progress(chunk + 1, chunks, exp(nll / Double(max(scored, 1))))
+            afterChunk(chunk)
         }
-        return PerplexityResult(perplexity: exp(nll / Double(scored)), tokens: tokens.count, chunks: chunks,
-                                scored: scored, seconds: monotonicSeconds() - start)
     }
 
     /// log softmax(row)[target], in double.

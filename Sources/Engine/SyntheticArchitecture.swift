@@ -75,11 +75,7 @@ public struct SyntheticArchitecture: Sendable {
 
     /// Writes the model; the tokenizer (every `tokenizer.*` key) comes from `vocabulary`.
     public func write(to path: String, vocabulary: GGUFFile) throws(EngineError) {
-        let tokenizer = vocabulary.keys.filter { $0.hasPrefix("tokenizer.") }.map { ($0, vocabulary.metadata[$0]!) }
-        guard case .array(let tokens)? = vocabulary.metadata["tokenizer.ggml.tokens"], tokens.count > 0 else {
-            throw EngineError(.unsupportedModel, "\(vocabulary.path) has no tokenizer.ggml.tokens to copy")
-        }
-        let vocab = tokens.count
+        let (tokenizer, vocab) = try SyntheticModel.tokenizerKeys(of: vocabulary)
         let arch = variant.architecture
         let p = arch + "."
         let qwen = variant == .qwen2 || variant == .qwen3 || variant == .gemma2

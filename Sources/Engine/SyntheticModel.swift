@@ -41,13 +41,12 @@ public struct SyntheticModel: Sendable {
             throw EngineError(.invalidRequest, "implausible shape: hidden \(hidden), ffn \(ffn), heads \(heads)/\(kvHeads) (hidden and ffn must be multiples of \(matrixType.blockSize) for \(matrixType))")
         }
         let tokenizer: [(String, GGUFValue)]
+        let vocabularySize: Int
         if let tokenizerSource {
-            tokenizer = tokenizerSource.keys.filter { $0.hasPrefix("tokenizer.") }.map { ($0, tokenizerSource.metadata[$0]!) }
+            (tokenizer, vocabularySize) = try Self.tokenizerKeys(of: tokenizerSource)
         } else {
             tokenizer = Self.syntheticTokenizer(size: 32000)
-        }
-        guard case .array(let vocab)? = tokenizer.first(where: { $0.0 == "tokenizer.ggml.tokens" })?.1, vocab.count > 0 else {
-            throw EngineError(.unsupportedModel, "\(tokenizerSource?.path ?? "") has no tokenizer.ggml.tokens to copy")
+            vocabularySize = 32000
         }
         let headDim = hidden / heads, kvDim = kvHeads * headDim
         var writer = GGUFWriter(metadata: [
@@ -74,7 +73,7 @@ public struct SyntheticModel: Sendable {
             try writer.addTensor(name: name, shape: [hidden], values: [Float](repeating: 1, count: hidden))
         }
         do {
-            try matrix("token_embd.weight", hidden, vocab.count)
+            try matrix("token_embd.weight", hidden, vocabularySize)
             for i in 0 ..< layers {
                 let b = "blk.\(i)."
                 try norm(b + "attn_norm.weight")
@@ -88,12 +87,20 @@ public struct SyntheticModel: Sendable {
                 try matrix(b + "ffn_down.weight", ffn, hidden)
             }
             try norm("output_norm.weight")
-            try matrix("output.weight", hidden, vocab.count)
+            try matrix("output.weight", hidden, vocabularySize)
             try writer.write(to: path)
         } catch {
             throw EngineError(.invalidRequest, "cannot write synthetic model: \(error)")
         }
         return bytes
+    }
+
+    /// Every `tokenizer.*` key of `file`, to copy into a synthetic model, and its vocabulary size.
+    static func tokenizerKeys(of file: GGUFFile) throws(EngineError) -> ([(String, GGUFValue)], Int) {
+        guard case .array(let tokens)? = file.metadata["tokenizer.ggml.tokens"], tokens.count > 0 else {
+            throw EngineError(.unsupportedModel, "\(file.path) has no tokenizer.ggml.tokens to copy")
+        }
+        return (file.keys.filter { $0.hasPrefix("tokenizer.") }.map { ($0, file.metadata[$0]!) }, tokens.count)
     }
 
     /// A SentencePiece vocabulary: <unk>, <s>, </s>, the 256 byte tokens, then filler pieces.

@@ -13,13 +13,8 @@ void ck_rms_norm(const float *x, const float *w, float *y, int64_t n, int64_t n_
 
 enum { CK_ROPE_NORMAL = 0, CK_ROPE_NEOX = 2 };
 /// Rotate n_heads heads of head_dim in each of n_rows rows (row stride row_stride floats) in place,
-/// row t at position pos[t]: NORMAL rotates adjacent pairs, NEOX the two halves.
-void ck_rope(float *x, int64_t n_rows, int64_t row_stride, int n_heads, int head_dim,
-             const int32_t *pos, float freq_base, int mode);
-/// The cos/sin pairs ck_rope uses, for n_rows positions: head_dim floats per row into cs. A step
-/// computes them once per base and applies them to every layer's q and k with ck_rope_apply.
-void ck_rope_table(int64_t n_rows, int head_dim, const int32_t *pos, float freq_base, float *cs);
-/// ck_rope with a table from ck_rope_table (bit-identical).
+/// row t with the cos/sin pairs of table row t (head_dim floats, (cos, sin) per pair: Engine's
+/// RopeSpec fills it): NORMAL rotates adjacent pairs, NEOX the two halves.
 void ck_rope_apply(float *x, int64_t n_rows, int64_t row_stride, int n_heads, int head_dim, const float *table, int mode);
 
 /// One layer's attention for a batch of tokens over a slotted f16 KV cache.
