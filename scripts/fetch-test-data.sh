@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Fetch llama.cpp's tokenizer test vectors: the models/ggml-vocab-*.gguf vocabulary-only files with
-# their .inp (texts) and .out (token ids) files, as llama.cpp 0c1e57098 ships them inside the
-# llama-cpp-python 0.3.36 sdist on PyPI. The tokenizer tests run every generative vocabulary's cases.
+# Fetch llama.cpp's tokenizer test vectors and chat templates, as llama.cpp 0c1e57098 ships them inside
+# the llama-cpp-python 0.3.36 sdist on PyPI: the models/ggml-vocab-*.gguf vocabulary-only files with
+# their .inp (texts) and .out (token ids) files, which the tokenizer tests run for every generative
+# vocabulary, and the models' chat templates (models/templates/*.jinja and the template strings in
+# tests/test-chat-template.cpp), which the chat-template tests render against llama-server's output.
 #
 #   scripts/fetch-test-data.sh [DIR]   (default: test-data/ at the repository root)
 #
-# Writes DIR/ggml-vocab/. The sdist (about 60 MB) is cached in ${XDG_CACHE_HOME:-~/.cache}/vkserve-peer,
+# Writes DIR/ggml-vocab/ and DIR/chat-templates/. The sdist (about 60 MB) is cached in ${XDG_CACHE_HOME:-~/.cache}/vkserve-peer,
 # the same cache scripts/compare/build-peer.sh uses; a second run with the files present does nothing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,9 +21,11 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/vkserve-peer"
 tarball="$cache/llama_cpp_python-$version.tar.gz"
 out="$dir/ggml-vocab"
 stamp="$out/.complete-$version"
+templates="$dir/chat-templates"
+templates_stamp="$templates/.complete-$version"
 
-if [[ -f "$stamp" ]]; then
-    echo "ok        ggml-vocab test vectors (llama-cpp-python $version)"
+if [[ -f "$stamp" && -f "$templates_stamp" ]]; then
+    echo "ok        ggml-vocab test vectors and chat templates (llama-cpp-python $version)"
     exit 0
 fi
 command -v curl >/dev/null || die "curl is required (apt-get install curl)"
@@ -35,12 +39,17 @@ if ! echo "$sha256  $tarball" | sha256sum -c --status 2>/dev/null; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-tar -xzf "$tarball" -C "$tmp" --wildcards "llama_cpp_python-$version/vendor/llama.cpp/models/ggml-vocab-*" \
-    || die "could not extract the ggml-vocab files from $tarball"
-rm -rf "$out"
-mkdir -p "$out"
-mv "$tmp/llama_cpp_python-$version/vendor/llama.cpp/models/"ggml-vocab-* "$out/"
+src="llama_cpp_python-$version/vendor/llama.cpp"
+tar -xzf "$tarball" -C "$tmp" --wildcards "$src/models/ggml-vocab-*" "$src/models/templates/*.jinja" \
+    "$src/tests/test-chat-template.cpp" || die "could not extract the test data from $tarball"
+rm -rf "$out" "$templates"
+mkdir -p "$out" "$templates"
+mv "$tmp/$src/models/"ggml-vocab-* "$out/"
+mv "$tmp/$src/models/templates/"*.jinja "$tmp/$src/tests/test-chat-template.cpp" "$templates/"
 n=$(ls "$out"/*.gguf.inp | wc -l)
 (( n > 0 )) || die "the sdist held no ggml-vocab test vectors"
-touch "$stamp"
+t=$(ls "$templates"/*.jinja | wc -l)
+(( t > 0 )) || die "the sdist held no chat templates"
+touch "$stamp" "$templates_stamp"
 echo "ok        ggml-vocab test vectors: $n vocabularies with cases in $out"
+echo "ok        chat templates: $t files and llama.cpp's test-chat-template.cpp in $templates"

@@ -11,7 +11,8 @@ public final class Model: Sendable {
     /// The file's base name, used as the model's id.
     public let name: String
 
-    public init(path: String) throws(EngineError) {
+    /// Opens `path`; `chatTemplate` names a chat layout that replaces the one the model's template gives.
+    public init(path: String, chatTemplate: String? = nil) throws(EngineError) {
         let file: GGUFFile
         do { file = try GGUFFile(path: path) } catch {
             throw EngineError(.unsupportedModel, error.description)
@@ -34,7 +35,7 @@ public final class Model: Sendable {
         let short = try factors(weights.ropeFactorsShort)
         let long = try factors(weights.ropeFactorsLong)
         graph = ForwardGraph(config: config, weights: weights, ropeFactors: global ?? short, longRopeFactors: long)
-        do { tokenizer = try Tokenizer(file: file) } catch {
+        do { tokenizer = try Tokenizer(file: file, chatTemplate: chatTemplate) } catch {
             throw EngineError(.unsupportedModel, "\(path): tokenizer: \(error)")
         }
         name = String(path.split(separator: "/").last ?? Substring(path))

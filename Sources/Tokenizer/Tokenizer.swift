@@ -1,3 +1,4 @@
+import Foundation
 import GGUF
 
 /// Text ↔ token ids for one model, built once from its GGUF metadata and shared across threads.
@@ -7,8 +8,8 @@ import GGUF
 /// (byte-level BPE or SentencePiece), and BOS/EOS are added as the model's flags say (when `addSpecial`).
 public final class Tokenizer: Sendable {
     public let vocabulary: Vocabulary
-    /// The chat format the model expects, or nil when it has none this build can render.
-    public let chatTemplate: ChatTemplate?
+    /// The chat format the model expects, or why there is none this build can write.
+    public let chatTemplate: Result<ChatTemplate, ChatTemplateError>
 
     private enum Algorithm: Sendable {
         case bpe(BPETokenizer)
@@ -21,12 +22,14 @@ public final class Tokenizer: Sendable {
     private let pieces: ByteStringTable.Pieces
 
     /// Builds the tokenizer from a model file.
-    public convenience init(file: GGUFFile) throws(TokenizerError) {
-        try self.init(metadata: file.metadata, source: file.path)
+    public convenience init(file: GGUFFile, chatTemplate: String? = nil) throws(TokenizerError) {
+        try self.init(metadata: file.metadata, source: file.path, chatTemplate: chatTemplate)
     }
 
     /// Builds the tokenizer from GGUF metadata; `source` names the model in error messages.
-    public init(metadata: [String: GGUFValue], source: String = "model") throws(TokenizerError) {
+    /// `chatTemplate` names a chat layout that replaces the one the model's template gives
+    /// (the operator's `chat_template` setting; see `ChatTemplate.names`).
+    public init(metadata: [String: GGUFValue], source: String = "model", chatTemplate named: String? = nil) throws(TokenizerError) {
         let vocabulary = try Vocabulary(metadata: metadata, source: source)
         self.vocabulary = vocabulary
         switch vocabulary.model {
@@ -39,8 +42,11 @@ public final class Tokenizer: Sendable {
         specials = SpecialTokenMatcher(vocabulary: vocabulary)
         pieces = ByteStringTable.Pieces(vocabulary: vocabulary)
         let architecture = metadata["general.architecture"]?.string ?? ""
-        chatTemplate = ChatTemplate(
-            templateText: metadata["tokenizer.chat_template"]?.string, architecture: architecture, vocabulary: vocabulary)
+        chatTemplate = Result { () throws(ChatTemplateError) in
+            if let named { return try ChatTemplate(named: named, vocabulary: vocabulary) }
+            return try ChatTemplate(templateText: metadata["tokenizer.chat_template"]?.string, architecture: architecture,
+                                    vocabulary: vocabulary)
+        }
     }
 
     /// The beginning-of-sequence id (llama.cpp's default when the metadata names none), -1 when the
@@ -110,19 +116,12 @@ public final class Tokenizer: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Renders `messages` with the model's chat template and encodes the result, adding BOS only
-    /// when the template did not already write it (as llama.cpp does).
-    public func encodeChat(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws(TokenizerError) -> [Int32] {
-        guard let template = chatTemplate else {
-            throw TokenizerError(.unsupportedChatTemplate, "this model has no chat template this build can render "
-                + "(known: chatml, gemma)")
-        }
-        let text = template.render(messages: messages, addGenerationPrompt: addGenerationPrompt)
-        var ids = encode(text, addSpecial: true, parseSpecial: true)
-        if template.rendersBOS, vocabulary.addBOS, ids.count >= 2, ids[0] == ids[1], ids[0] == vocabulary.bos {
-            ids.removeFirst()
-        }
-        return ids
+    /// Renders `messages` with the model's chat template and encodes the result with the model's BOS
+    /// (the template's own BOS is not doubled: `ChatTemplate.render` leaves it to the tokenizer, as
+    /// llama.cpp does). A last assistant message is a prefill the reply continues.
+    public func encodeChat(_ messages: [ChatMessage], addGenerationPrompt: Bool = true, now: Date = Date()) throws(ChatTemplateError) -> [Int32] {
+        let text = try chatTemplate.get().render(messages, addGenerationPrompt: addGenerationPrompt, now: now)
+        return encode(text, addSpecial: true, parseSpecial: true)
     }
 }
 

@@ -1,4 +1,4 @@
-/// Why a tokenizer could not be built from a model's metadata, or a chat could not be rendered.
+/// Why a tokenizer could not be built from a model's metadata.
 /// The message names the model file and the metadata key at fault, so an operator can tell a
 /// damaged or unsupported model from a bug.
 public struct TokenizerError: Error, CustomStringConvertible, Sendable {
@@ -12,8 +12,6 @@ public struct TokenizerError: Error, CustomStringConvertible, Sendable {
         case invalidMerge
         /// `tokenizer.ggml.model` or `tokenizer.ggml.pre` names an algorithm this build does not implement.
         case unsupportedModel
-        /// The model has no chat template this build can render.
-        case unsupportedChatTemplate
     }
 
     public let code: Code

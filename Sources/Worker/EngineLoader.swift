@@ -1,6 +1,7 @@
 import CPUBackend
 import Engine
 import Foundation
+import Tokenizer
 import VulkanBackend
 import WorkerProtocol
 
@@ -12,12 +13,14 @@ enum EngineLoader {
         let device: String
         let loadSeconds: Double
         let warmupSeconds: Double
+        /// The chat layout and where it came from (`llama3.1 (metadata)`), or why chat requests are refused.
+        let chatTemplate: Result<String, ChatTemplateError>
     }
 
     static func load(_ o: WorkerOptions, progress: (String, Double) -> Void) throws(EngineError) -> Loaded {
         let start = monotonicSeconds()
         progress("opening model", 0)
-        let model = try Model(path: o.modelPath)
+        let model = try Model(path: o.modelPath, chatTemplate: o.chatTemplate)
         progress(o.backend == .vulkan ? "uploading weights" : "mapping weights", 0.1)
         let backend: any ComputeBackend
         let device: String
@@ -56,7 +59,8 @@ enum EngineLoader {
             throw EngineError(.backend, "the warm-up token's logits are not finite: the engine computes garbage on this device")
         }
         progress("ready", 1)
-        return Loaded(backend: backend, device: device, loadSeconds: loaded - start, warmupSeconds: monotonicSeconds() - loaded)
+        return Loaded(backend: backend, device: device, loadSeconds: loaded - start, warmupSeconds: monotonicSeconds() - loaded,
+                      chatTemplate: model.tokenizer.chatTemplate.map { "\($0.name) (\($0.source.rawValue))" })
     }
 
     /// The exit code and fault kind for an engine failure.

@@ -1,4 +1,5 @@
 import Engine
+import Tokenizer
 
 /// How a worker runs: its socket, its model and engine, and its batching limits.
 public struct WorkerOptions: Sendable {
@@ -31,6 +32,8 @@ public struct WorkerOptions: Sendable {
     public var shutdownGrace: Double
     /// Refuse a Vulkan device that is a software rasterizer on the CPU (lavapipe): the CPU engine beats it.
     public var hardwareOnly = false
+    /// The chat layout replacing the one recognised in the model's template (`ChatTemplate.names`); nil = the model's.
+    public var chatTemplate: String?
 
     public init(socketPath: String, modelPath: String, backend: Backend = .cpu, device: Int? = nil, slots: Int = 4,
                 context: Int = 4096, threads: Int = 0, maxBatchTokens: Int = 512, prefillChunk: Int = 64,
@@ -67,6 +70,9 @@ public struct WorkerOptions: Sendable {
         }
         if !(stepTargetMs >= 0 && stepTargetMs <= 60_000) { return "--step-target-ms must be 0 to 60000 (got \(stepTargetMs))" }
         if !(heartbeatInterval > 0.01 && heartbeatInterval <= 60) { return "--heartbeat-interval must be 0.01 to 60 seconds" }
+        if let name = chatTemplate, !ChatTemplate.names.contains(name) {
+            return "--chat-template must be one of \(ChatTemplate.names.joined(separator: ", ")) (got '\(name)')"
+        }
         if socketPath.utf8.count >= 108 { return "--socket path is longer than a Unix socket allows (107 bytes)" }
         return nil
     }

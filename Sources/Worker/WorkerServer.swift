@@ -95,7 +95,11 @@ public final class WorkerServer: Service, @unchecked Sendable {
         lock.unlock()
         if pendingShutdown { return }
         logger.info("ready", metadata: ["device": "\(loaded.device)", "load_s": "\(loaded.loadSeconds)",
-                                        "warmup_s": "\(loaded.warmupSeconds)"])
+                                        "warmup_s": "\(loaded.warmupSeconds)",
+                                        "chat_template": "\((try? loaded.chatTemplate.get()) ?? "none")"])
+        if case .failure(let problem) = loaded.chatTemplate {
+            logger.warning("chat requests will be refused", metadata: ["reason": "\(problem)"])
+        }
         send(.ready(Ready(warmupMs: loaded.warmupSeconds * 1000, loadMs: loaded.loadSeconds * 1000, device: loaded.device)))
         do {
             try loop.run()

@@ -32,6 +32,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between heartbeats.") var heartbeatInterval: Double = 1
     @Option(help: "Seconds SIGTERM lets in-flight requests finish before cancelling them.") var shutdownGrace: Double = 30
     @Flag(help: "Compute every prompt in full instead of reusing a slot's cached prefix.") var noPrefixCache = false
+    @Option(help: "Chat layout replacing the one recognised in the model's template (chatml, llama3, llama3.1, mistral-v3, phi3, gemma, ...).")
+    var chatTemplate: String?
     @Flag(help: "Exit with 'no device' when the only Vulkan device is a software renderer on the CPU (lavapipe).")
     var hardwareOnly = false
 
@@ -50,6 +52,7 @@ struct WorkerCommand: AsyncParsableCommand {
         options.stepTokens = stepTokens
         options.stepTargetMs = stepTargetMs
         options.prefixCache = !noPrefixCache
+        options.chatTemplate = chatTemplate
         if let problem = options.problem { Self.exit(.badArguments, problem) }
         let server = WorkerServer(options: options, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint],

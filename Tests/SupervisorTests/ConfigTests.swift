@@ -103,6 +103,7 @@ struct ConfigTests {
             prefill_chunk = 256
             step_tokens = 128
             step_target = "30ms"
+            chat_template = "chatml-qwen3"
 
             [workers]
             vulkan = 2
@@ -141,7 +142,7 @@ struct ConfigTests {
             config.workerBinary = "/opt/vkserve/bin/vkserve-worker"
             config.model = .init(
                 path: "/srv/models/qwen.gguf", context: 8192, slots: 4, batchTokens: 256, prefillChunk: 256,
-                stepTokens: 128, stepTarget: .milliseconds(30)
+                stepTokens: 128, stepTarget: .milliseconds(30), chatTemplate: "chatml-qwen3"
             )
             config.workers = .init(vulkan: 2, cpu: 1, cpuFallback: false, threads: 6, device: 1)
             config.health = .init(
@@ -221,7 +222,7 @@ struct ConfigTests {
         let keyLines = SupervisorConfig().rendered().split(separator: "\n").map(String.init).filter {
             $0.wholeMatch(of: /(# )?[a-z_]+ = .+|\[[a-z]+\]/) != nil
         }
-        #expect(keyLines.count == 53)
+        #expect(keyLines.count == 54)
         for line in keyLines {
             #expect(fileLines.contains(line), "units/vkserve.toml lacks \(line)")
         }

@@ -126,6 +126,21 @@ extension EndToEnd {
             #expect(try s.terminate() == 0)
         }
 
+        @Test("a configured chat layout replaces the model's; a conversation the layout refuses is a 400 naming the rule")
+        func configuredChatTemplate() throws {
+            let s = try Supervised(workers: "vulkan = 0\ncpu = 1", modelExtra: "chat_template = \"gemma3\"")
+            try s.waitAllRunning()
+            let prefill = #"{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}],"max_tokens":2}"#
+            let ok = try s.http("/v1/chat/completions", body: prefill)
+            #expect(ok.status == 200, "\(ok)")
+            let twoUsers = #"{"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}],"max_tokens":2}"#
+            let bad = try s.http("/v1/chat/completions", body: twoUsers)
+            #expect(bad.status == 400 && bad.body.contains("alternate"), "\(bad)")
+            #expect(s.log.contains("gemma3 (configured)"), "the worker's ready line names the layout")
+            #expect(try s.row("cpu-0").restarts == 0)
+            #expect(try s.terminate() == 0)
+        }
+
         @Test("a full queue answers 429 with Retry-After; a client that disconnects frees its slot; deadlines give 504")
         func admission() throws {
             let s = try Supervised(workers: "vulkan = 0\ncpu = 1",

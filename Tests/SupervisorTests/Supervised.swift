@@ -21,7 +21,7 @@ final class Supervised {
     /// workers') environment.
     /// `launcher`, when given, is a command line that execs vkserved with its arguments appended (the test's
     /// port is then given as `port`).
-    init(workers: String, restart: String = "", limits: String = "", extra: String = "", modelSlots: Int = 4,
+    init(workers: String, restart: String = "", limits: String = "", extra: String = "", modelSlots: Int = 4, modelExtra: String = "",
          every: String = "0s", jitter: String? = nil, stallTimeout: String = "2s", heartbeatTimeout: String = "1500ms",
          drainTimeout: String = "5s", environment: [String: String] = [:], journald: Bool = false,
          watchdogUsec: Int? = 1_000_000, port: Int? = nil, launcher: [String] = []) throws {
@@ -41,6 +41,7 @@ final class Supervised {
             path = "\(Paths.smol)"
             context = 512
             slots = \(modelSlots)
+            \(modelExtra)
             [workers]
             threads = 1
             \(workers)

@@ -26,6 +26,15 @@ enum Fixtures {
         return path
     }
 
+    /// A file under the repository root (a model, a ggml-vocab file), which must exist.
+    static func repositoryFile(_ relative: String) throws -> String {
+        let path = root.appendingPathComponent(relative).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw FixtureMissing(description: "\(path) is missing: run scripts/fetch-models.sh and scripts/fetch-test-data.sh")
+        }
+        return path
+    }
+
     /// Each model's tokenizer, built once per test process.
     private static let tokenizers: [String: Result<Tokenizer, any Error>] = {
         var out: [String: Result<Tokenizer, any Error>] = [:]

@@ -32,8 +32,8 @@ import Tokenizer
         #expect(tokenizer.encode("abba") == [2, 1, 0])
         #expect(tokenizer.encode("ab<|endoftext|>") == [2, 3])
         #expect(tokenizer.decode([2, 1, 0]) == "abba")
-        #expect(tokenizer.chatTemplate == nil)
-        #expect(throws: TokenizerError.self) { try tokenizer.encodeChat([.user("hi")]) }
+        #expect(throws: ChatTemplateError.self) { try tokenizer.chatTemplate.get() }
+        #expect(throws: ChatTemplateError.self) { try tokenizer.encodeChat([.user("hi")]) }
     }
 
     @Test func missingTokensArray() throws {

@@ -177,6 +177,9 @@ extension ConfigKey {
                       "Target step time while sequences decode: prompt chunks shrink to fit it (\"0s\" = none)."),
             ConfigKey("model", "prefix_cache", .bool(\.model.prefixCache),
                       "Keep each slot's KV cache after a request; a prompt that starts the same way skips that prefix."),
+            ConfigKey("model", "chat_template", .optionalString(\.model.chatTemplate),
+                      "Chat layout replacing the model's (chatml, llama3, llama3.1, mistral-v1/-v3/-v3-tekken/-v7, phi3, gemma, ...); unset = the model's own.",
+                      example: "\"llama3.1\""),
 
             ConfigKey("workers", "vulkan", .int(\.workers.vulkan),
                       "Vulkan (GPU) workers; vulkan + cpu must be at least 1."),

@@ -23,6 +23,10 @@ extension SupervisorConfig {
         /// request whose prompt starts the same way skip that prefix (llama-server's
         /// `cache_prompt`). Key `prefix_cache`.
         public var prefixCache: Bool
+        /// The chat layout of `/v1/chat/completions` (`chatml`, `llama3.1`, `mistral-v3-tekken`, ...), replacing
+        /// the one recognised in the model's template; nil = the model's own. The worker checks the name.
+        /// Key `chat_template`.
+        public var chatTemplate: String?
 
         /// Creates a model section; every parameter defaults to the documented default.
         public init(
@@ -33,7 +37,8 @@ extension SupervisorConfig {
             prefillChunk: Int = 64,
             stepTokens: Int = 0,
             stepTarget: Duration = .milliseconds(50),
-            prefixCache: Bool = true
+            prefixCache: Bool = true,
+            chatTemplate: String? = nil
         ) {
             self.path = path
             self.context = context
@@ -43,6 +48,7 @@ extension SupervisorConfig {
             self.stepTokens = stepTokens
             self.stepTarget = stepTarget
             self.prefixCache = prefixCache
+            self.chatTemplate = chatTemplate
         }
     }
 }

@@ -570,6 +570,7 @@ public final class WorkerPool: Service, @unchecked Sendable {
             "--shutdown-grace", "\(c.restart.drainTimeout.seconds)",
         ]
         if !c.model.prefixCache { arguments.append("--no-prefix-cache") }
+        if let template = c.model.chatTemplate { arguments += ["--chat-template", template] }
         if backend == .vulkan, let device = c.workers.device { arguments += ["--device", "\(device)"] }
         if backend == .vulkan, !c.workers.softwareVulkan { arguments.append("--hardware-only") }
         return WorkerLaunch(backend: backend, executable: workerBinary, socketPath: "", arguments: arguments,
