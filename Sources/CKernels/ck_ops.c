@@ -244,7 +244,7 @@ static void attend_f16_heads(const attn_ctx *c, int64_t t, int h0, int ng, const
         const uint16_t *vr = vb + (int64_t)j * kv_dim;
         for (int g = 0; g < ng; g++) {
             float s = dot_f16(qh + g * hd, kr, hd, fast) * c->scale;
-            if (c->softcap > 0.0f) s = c->softcap * tanhf(s);
+            if (c->softcap > 0.0f) s = c->softcap * v_tanhf_scalar(s);
             float ms = 1.0f, vs = 1.0f;
             if (s > M[g]) {
                 const float Mold = M[g];
@@ -275,7 +275,7 @@ static void attend_f32_head(const attn_ctx *c, int64_t t, int h, const uint16_t 
     float mx = -INFINITY;
     for (int32_t j = lo; j <= p; j++) {
         float s = dot_f16(qh, kb + (int64_t)j * kv_dim, hd, fast) * c->scale;
-        if (c->softcap > 0.0f) s = c->softcap * tanhf(s);
+        if (c->softcap > 0.0f) s = c->softcap * v_tanhf_scalar(s);
         scores[j - lo] = s;
         if (s > mx) mx = s;
     }
@@ -509,8 +509,25 @@ void ck_add_rows(float *x, int64_t n_rows, int64_t width, const float *row) {
     }
 }
 
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static int64_t softcap_avx2(float *x, int64_t n, float cap) {
+    const __m256 c = _mm256_set1_ps(cap);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_div_ps(_mm256_loadu_ps(x + i), c);
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(v_tanhf_256(v), c));
+    }
+    return i;
+}
+#endif
+
 void ck_softcap(float *x, int64_t n, float cap) {
-    for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i] / cap) * cap;
+    int64_t i = 0;
+#if defined(__x86_64__)
+    if (ck_cpu_features() & CK_FEAT_AVX2) i = softcap_avx2(x, n, cap);
+#endif
+    for (; i < n; i++) x[i] = v_tanhf_scalar(x[i] / cap) * cap;
 }
 
 void ck_scale(float *x, int64_t n, float s) {

@@ -45,6 +45,9 @@ public struct SyntheticArchitecture: Sendable {
     public var heads = 4
     public var kvHeads = 2
     public var ffn = 512
+    /// One block type for every matrix (the token embedding and output included), for speed comparisons
+    /// between architectures at one shape; nil = the mix of block types the fidelity references use.
+    public var matrixType: GGMLType?
     /// RoPE base; with Llama 3.1's factors, wavelengths beyond `originalContext` are stretched.
     public var ropeBase: Float = 10000
     public var originalContext = 32
@@ -119,7 +122,8 @@ public struct SyntheticArchitecture: Sendable {
         var rng = SeededGenerator(seed: seed)
         let kvDim = kvHeads * headDim
         do throws(GGUFError) {
-            func matrix(_ name: String, _ cols: Int, _ rows: Int, _ type: GGMLType, std: Float) throws(GGUFError) {
+            func matrix(_ name: String, _ cols: Int, _ rows: Int, _ mixed: GGMLType, std: Float) throws(GGUFError) {
+                let type = matrixType ?? mixed
                 let values = Self.gaussian(cols * rows, std: std, &rng)
                 try writer.addTensor(name: name, type: type, shape: [cols, rows], bytes: try BlockCodec.quantize(type, values))
             }

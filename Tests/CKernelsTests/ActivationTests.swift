@@ -49,6 +49,30 @@ struct ActivationTests {
         }
     }
 
+    /// Soft-capping (gemma2's scores and logits, cap · tanh(x / cap)) gives the same bits on every family
+    /// and stays within a few ulp of tanh.
+    @Test(arguments: [1, 7, 8, 9, 200, 49152 + 3])
+    func softcapIsTheSameOnEveryFamily(n: Int) {
+        var (x, _) = Self.inputs(n)
+        x = x.map { $0 * 8 }   // reach past the polynomial's and the exp's ranges at cap 30
+        func capped(_ level: Int32) -> [UInt32] {
+            var out = x
+            withISA(level) { out.withUnsafeMutableBufferPointer { ck_softcap($0.baseAddress!, Int64(n), 30) } }
+            return out.map(\.bitPattern)
+        }
+        let scalar = capped(0)
+        for level in 1 ... maxISALevel {
+            let other = capped(level)
+            let diff = zip(scalar, other).enumerated().first { $0.element.0 != $0.element.1 }
+            #expect(diff == nil, "level \(level), element \(diff?.offset ?? -1): x \(diff.map { x[$0.offset] } ?? 0)")
+        }
+        for i in 0 ..< n {
+            let want = 30 * tanh(Double(x[i]) / 30)
+            let got = Double(Float(bitPattern: scalar[i]))
+            #expect(abs(got - want) <= 30 * 2.5e-7, "x \(x[i]): \(got) against \(want)")
+        }
+    }
+
     @Test(arguments: [1, 7, 8, 9, 200, 2048 * 3 + 5])
     func gegluIsTheSameOnEveryFamily(n: Int) {
         let (gate, up) = Self.inputs(n)

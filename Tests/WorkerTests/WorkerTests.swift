@@ -220,6 +220,19 @@ struct WorkerTests {
         let missing = try WorkerProcess(model: "/nonexistent.gguf")
         #expect(try missing.waitExit().0 == WorkerExitCode.badModel.rawValue)
         #expect(missing.stderrText.contains("nonexistent"))
+        // An architecture this build does not run is refused at load, naming it and the ones it runs.
+        let mamba = FileManager.default.temporaryDirectory.appendingPathComponent("vkw-mamba-\(getpid()).gguf").path
+        try Self.metadataOnlyGGUF(architecture: "mamba").write(to: URL(fileURLWithPath: mamba))
+        defer { try? FileManager.default.removeItem(atPath: mamba) }
+        let unsupported = try WorkerProcess(model: mamba)
+        #expect(try unsupported.waitExit().0 == WorkerExitCode.badModel.rawValue)
+        let refusal = unsupported.stderrText   // read once: it drains the pipe
+        #expect(refusal.contains("architecture 'mamba' is not supported") && refusal.contains("qwen3"), "\(refusal)")
+        // A chat layout the build does not write is a bad argument, with the list of those it writes.
+        let layout = try WorkerProcess(extra: ["--chat-template", "vicuna"])
+        #expect(try layout.waitExit().0 == WorkerExitCode.badArguments.rawValue)
+        let usage = layout.stderrText
+        #expect(usage.contains("mistral-v3-tekken"), "\(usage)")
 
         // A parent shell starts the worker and is SIGKILLed: the worker must follow.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vkw-parent-\(getpid())")
@@ -256,6 +269,19 @@ struct WorkerTests {
 }
 
 /// A tiny random llama model written by `vkserve synth-model`, for fast Vulkan runs.
+extension WorkerTests {
+    /// A GGUF v3 file with one metadata key, `general.architecture`, and no tensors.
+    static func metadataOnlyGGUF(architecture: String) -> Data {
+        var d = Data("GGUF".utf8)
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        func string(_ s: String) { u64(UInt64(s.utf8.count)); d.append(contentsOf: Array(s.utf8)) }
+        u32(3); u64(0); u64(1)
+        string("general.architecture"); u32(8); string(architecture)
+        return d
+    }
+}
+
 enum TinyModel {
     static func path() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vkserve-tiny-model.gguf").path
