@@ -17,6 +17,9 @@ struct PerplexityCommand: ParsableCommand {
     @Option(help: "Tokens per chunk (with --kl-divergence-base: the base file's).")
     var context: Int = 512
 
+    @Option(help: "Evaluate only the first N chunks (llama-perplexity's --chunks; default: all).")
+    var chunks: Int?
+
     @Option(name: .customLong("kl-divergence-base"), help: "A llama-perplexity --save-all-logits file to compare against.")
     var klDivergenceBase: String?
 
@@ -26,6 +29,9 @@ struct PerplexityCommand: ParsableCommand {
     func validate() throws {
         if (klDivergenceBase == nil) == (textFile == nil) {
             throw ValidationError("give a text file, or --kl-divergence-base FILE, but not both")
+        }
+        if let chunks, chunks < 1 || klDivergenceBase != nil {
+            throw ValidationError("--chunks must be positive, and goes with a text file (a logits file sets its own chunks)")
         }
     }
 
@@ -59,7 +65,8 @@ struct PerplexityCommand: ParsableCommand {
         }
         let engine = try backend.makeBackend(context: context)
         let text = String(decoding: data, as: UTF8.self)
-        let tokens = engine.model.tokenizer.encode(text)
+        var tokens = engine.model.tokenizer.encode(text)
+        if let chunks { tokens = Array(tokens.prefix(chunks * context)) }
         let result = try Perplexity.evaluate(backend: engine, tokens: tokens, context: context) { done, total, ppl in
             FileHandle.standardError.write(Data(String(format: "[chunk %d/%d] running perplexity %.4f\n", done, total, ppl).utf8))
         }

@@ -62,6 +62,18 @@ struct CLITests {
             == "[44, 108, 306, 79, 3738, 108, 46, 4093, 198, 6004, 44, 108, 306, 79, 486, 108, 46]")
     }
 
+    @Test("perplexity --chunks N evaluates the first N chunks, as llama-perplexity's --chunks does")
+    func perplexityChunks() throws {
+        try CLI.requireModels()
+        let text = "/usr/share/common-licenses/Apache-2.0"
+        let one = try CLI.run(["perplexity", "--model", CLI.smol, "--context", "64", "--chunks", "1", text])
+        #expect(one.status == 0 && one.stdout.contains("\"chunks\":1,"), "\(one.stdout) \(one.stderr)")
+        let two = try CLI.run(["perplexity", "--model", CLI.smol, "--context", "64", "--chunks", "2", text])
+        #expect(two.status == 0 && two.stdout.contains("\"chunks\":2,"), "\(two.stdout) \(two.stderr)")
+        let zero = try CLI.run(["perplexity", "--model", CLI.smol, "--chunks", "0", text])
+        #expect(zero.status != 0 && zero.stderr.contains("--chunks must be positive"), "\(zero.stderr)")
+    }
+
     @Test("tokenize and inspect read llama.cpp's vocabulary-only files (scripts/fetch-test-data.sh)")
     func vocabularyOnlyFiles() throws {
         let dir = CLI.root.appendingPathComponent("test-data/ggml-vocab").path
