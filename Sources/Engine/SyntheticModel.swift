@@ -12,11 +12,6 @@ public struct SyntheticModel: Sendable {
     public var matrixType: GGMLType
     public var seed: UInt64
 
-    /// Llama-2 7B's shape: hidden 4096, 32 layers, FFN 11008, 32 heads.
-    public static func llama7B(type: GGMLType = .q4_K) -> SyntheticModel {
-        SyntheticModel(hidden: 4096, layers: 32, ffn: 11008, heads: 32, kvHeads: 32, matrixType: type, seed: 1)
-    }
-
     public init(hidden: Int, layers: Int, ffn: Int, heads: Int, kvHeads: Int, matrixType: GGMLType, seed: UInt64) {
         self.hidden = hidden
         self.layers = layers

@@ -5,7 +5,9 @@ import Musl
 #endif
 import Foundation
 
-/// Tells systemd about the service's state: the `sd_notify` protocol, written out so that it needs no libsystemd.
+/// Tells systemd about the service's state: the `sd_notify` protocol, written out here rather than called through
+/// libsystemd (which this module links for journald's `sd_journal_sendv`, in `JournalLogHandler`), so that the
+/// datagram and the watchdog timing are ours to test without a running systemd.
 ///
 /// Each notification is one datagram of newline-separated `KEY=value` assignments sent to the Unix socket named by
 /// `NOTIFY_SOCKET`. Without that variable (not a `Type=notify` service, or run by hand) every call is a no-op.

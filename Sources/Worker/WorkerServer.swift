@@ -229,7 +229,9 @@ public final class WorkerServer: Service, @unchecked Sendable {
                 continue
             }
             if case .hello(let hi) = message {
-                if hi.version != WireFormat.version {
+                do throws(ProtocolError) {
+                    try WireFormat.checkVersion(hi.version)
+                } catch {
                     send(.error(ErrorReply(id: nil, code: .versionMismatch,
                                            message: "this worker speaks protocol \(WireFormat.version), the supervisor \(hi.version)")))
                     break

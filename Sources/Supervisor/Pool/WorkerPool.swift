@@ -63,7 +63,7 @@ public final class WorkerPool: Service, @unchecked Sendable {
         listenerUp = !waitForListener
         self.config = config
         self.workerBinary = workerBinary
-        self.environment = environment.filter { !SystemdNotifier.childEnvironmentKeys.contains($0.key) }
+        self.environment = SystemdNotifier.childEnvironment(environment)
         self.notifier = notifier
         self.logger = logger
         (events, inbox) = AsyncStream.makeStream(of: Event.self)
