@@ -32,8 +32,16 @@ struct ChatTemplateReferenceTests {
         let error: String?
     }
 
-    /// Each vocabulary once: the reference names the same few files a hundred times.
-    static let vocabularies = Memo<Vocabulary>()
+    /// What the tests read from a model or vocabulary file.
+    struct VocabularyFile {
+        let vocabulary: Vocabulary
+        let template: String?
+        let architecture: String
+    }
+
+    /// Each file parsed once: the reference names the same few files a hundred times, and parsing the
+    /// 128k-token Llama 3 vocabulary's metadata dominated the test's time.
+    static let files = Memo<VocabularyFile>()
 
     static let templates = Fixtures.root.appendingPathComponent("test-data/chat-templates")
 
@@ -44,17 +52,21 @@ struct ChatTemplateReferenceTests {
 
     /// The template text a source names, and the vocabulary that gives it its special tokens.
     static func load(_ entry: Entry) throws -> (text: String?, architecture: String, vocabulary: Vocabulary) {
-        let vocabFile = try GGUFFile(path: try Fixtures.repositoryFile(entry.vocab))
-        let vocabulary = try vocabularies.value(entry.vocab) { try Vocabulary(file: vocabFile) }
+        let file = try files.value(entry.vocab) {
+            let f = try GGUFFile(path: try Fixtures.repositoryFile(entry.vocab))
+            return VocabularyFile(vocabulary: try Vocabulary(file: f),
+                                  template: f.metadata["tokenizer.chat_template"]?.string,
+                                  architecture: f.metadata["general.architecture"]?.string ?? "")
+        }
         let (kind, name) = entry.source.split(separator: ":", maxSplits: 1).map(String.init).pair
         let text: String?
         switch kind {
         case "file": text = try String(contentsOf: templates.appendingPathComponent(name), encoding: .utf8)
         case "test-cpp": text = try TestChatTemplateSource.templates(in: templates.appendingPathComponent("test-chat-template.cpp"))[name]
         case "inline": text = entry.template
-        default: text = vocabFile.metadata["tokenizer.chat_template"]?.string
+        default: text = file.template
         }
-        return (text, vocabFile.metadata["general.architecture"]?.string ?? "", vocabulary)
+        return (text, file.architecture, file.vocabulary)
     }
 
     static var now: Date {
