@@ -13,10 +13,13 @@ protocol ChatLayout: Sendable {
     /// For templates that mark reasoning (Qwen 3's `<think>`): what llama-server writes between the
     /// reply's opening and a prefill, an empty reasoning block.
     var prefillReasoning: (open: String, close: String)? { get }
+    /// Whether the layout writes `date_string` (then `ChatContext.date` is filled, otherwise left empty).
+    var writesDate: Bool { get }
 }
 
 extension ChatLayout {
     var prefillReasoning: (open: String, close: String)? { nil }
+    var writesDate: Bool { false }
 }
 
 /// What a template reads besides the messages.

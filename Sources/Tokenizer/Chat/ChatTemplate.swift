@@ -103,7 +103,8 @@ public struct ChatTemplate: Sendable {
             turns.removeFirst()
             if !turns.isEmpty { turns[0].content = first.content + "\n" + turns[0].content }
         }
-        let context = ChatContext(bos: bos, eos: eos, date: Self.dateString(now))
+        // Only Llama 3.1+ writes the date: no formatter is built for the other layouts' requests.
+        let context = ChatContext(bos: bos, eos: eos, date: layout.writesDate ? Self.dateString(now) : "")
         guard let prefill else {
             return try apply(turns, generationPrompt: addGenerationPrompt, context: context)
         }

@@ -11,6 +11,7 @@ struct Llama3Layout: ChatLayout {
 
     var name: String { knowledgeCutoff == nil ? "llama3" : "llama3.1" }
     var supportsSystemRole: Bool { true }
+    var writesDate: Bool { knowledgeCutoff != nil }
 
     func write(_ messages: [ChatMessage], generationPrompt: Bool, context: ChatContext) throws(ChatTemplateError) -> String {
         func turn(_ role: String, _ content: String) -> String {
