@@ -38,6 +38,8 @@ let package = Package(
         .plugin(name: "ShaderCompiler", capability: .buildTool()),
         .target(name: "VulkanBackend", dependencies: ["Engine", "CVulkan", "GGUF"], plugins: ["ShaderCompiler"]),
         .target(name: "WorkerProtocol"),
+        // What vkserved and its tools (supervisorctl, vkserve bench) share: control messages, pool status, the client.
+        .target(name: "ControlProtocol", dependencies: ["WorkerProtocol"]),
         // prctl(PR_SET_PDEATHSIG) and other process calls Swift cannot make directly.
         .target(name: "CProcess"),
         .target(
@@ -67,7 +69,7 @@ let package = Package(
         .target(
             name: "Supervisor",
             dependencies: [
-                "WorkerProtocol", "Systemd", "CProcess",
+                "WorkerProtocol", "ControlProtocol", "Systemd", "CProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -78,7 +80,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Supervisor", "Systemd", "WorkerProtocol",
+                "Supervisor", "ControlProtocol", "Systemd", "WorkerProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -103,13 +105,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "supervisorctl",
-            dependencies: ["Supervisor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ControlProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Load and soak tests against a running vkserved, and their reports; restarts through the control socket.
         .target(
             name: "Bench",
             dependencies: [
-                "Supervisor",
+                "ControlProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -118,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "vkserve",
             dependencies: [
-                "GGUF", "Tokenizer", "Engine", "CPUBackend", "VulkanBackend", "WorkerProtocol", "Bench",
+                "GGUF", "Tokenizer", "Engine", "CPUBackend", "VulkanBackend", "WorkerProtocol", "ControlProtocol", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -138,19 +140,19 @@ let package = Package(
         .testTarget(name: "VkserveCLITests", dependencies: ["vkserve"]),
         // Real worker processes over real sockets.
         .testTarget(name: "WorkerTests", dependencies: ["WorkerProtocol", "vkserve-worker", "vkserve"]),
-        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Supervisor", "WorkerProtocol"]),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Supervisor", "ControlProtocol", "WorkerProtocol"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
         // Configuration parsing in process; the rest over real vkserved, worker and journald processes.
         .testTarget(
             name: "SupervisorTests",
             dependencies: [
-                "Supervisor", "WorkerProtocol", "TestHarness", "vkserved", "supervisorctl", "vkserve-worker", "vkserve",
+                "Supervisor", "ControlProtocol", "WorkerProtocol", "TestHarness", "vkserved", "supervisorctl", "vkserve-worker", "vkserve",
             ]
         ),
         // Unit tests of the bench's parts; `vkserve bench` run as a user would, against a real vkserved.
         .testTarget(
             name: "BenchTests",
-            dependencies: ["Bench", "Supervisor", "TestHarness", "vkserve", "vkserved", "vkserve-worker"]
+            dependencies: ["Bench", "ControlProtocol", "TestHarness", "vkserve", "vkserved", "vkserve-worker"]
         ),
     ]
 )

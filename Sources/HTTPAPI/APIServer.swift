@@ -1,3 +1,4 @@
+import ControlProtocol
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -27,7 +28,7 @@ public enum APIServer {
         let endpoint = CompletionEndpoint(router: router, metrics: metrics, limits: limits,
                                           requestTimeout: config.limits.requestTimeout,
                                           maxBodyBytes: config.limits.maxBodyBytes, logger: logger)
-        metrics.describe(queueLimit: config.limits.queue, slotsPerWorker: config.model.slots, version: WorkerPool.version)
+        metrics.describe(queueLimit: config.limits.queue, slotsPerWorker: config.model.slots, version: ProductVersion.string)
         let started = OpenAIResponseID.now()
         let routes = Hummingbird.Router(context: BasicRequestContext.self)
         routes.middlewares.add(APIMiddleware<BasicRequestContext>(key: key, metrics: metrics))

@@ -1,6 +1,6 @@
+import ControlProtocol
 import ArgumentParser
 import Foundation
-import Supervisor
 
 /// Options every subcommand takes.
 struct ControlOptions: ParsableArguments {

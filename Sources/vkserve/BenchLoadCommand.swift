@@ -1,7 +1,7 @@
+import ControlProtocol
 import ArgumentParser
 import Bench
 import Foundation
-import Supervisor
 
 /// `vkserve bench load`: the concurrency load test against a running vkserved.
 struct BenchLoadCommand: AsyncParsableCommand {

@@ -1,5 +1,5 @@
+import ControlProtocol
 import Foundation
-import Supervisor
 
 /// A real vkserved (release build, beside the test bundle) with CPU workers on SmolLM2, on a free port, with its
 /// own runtime folder and control socket; killed and cleaned up when the value goes away.

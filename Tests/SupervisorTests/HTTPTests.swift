@@ -1,3 +1,4 @@
+import ControlProtocol
 import Foundation
 import Supervisor
 import Testing
@@ -24,7 +25,7 @@ extension EndToEnd {
                     "\(metrics.body.prefix(3000))")
             #expect(metrics.body.contains("vkserve_worker_up{worker=\"cpu-0\",backend=\"cpu\"} 1"))
             #expect(metrics.body.contains("vkserve_queue_limit 64") && metrics.body.contains("vkserve_slots_per_worker 4")
-                && metrics.body.contains("vkserve_build_info{version=\"\(WorkerPool.version)\"} 1"))
+                && metrics.body.contains("vkserve_build_info{version=\"\(ProductVersion.string)\"} 1"))
             try expectPromtoolAccepts(metrics.body)
             // Nothing ready: /ready says why.
             #expect(try s.ctl(["stop", "cpu-0"]).status == 0)

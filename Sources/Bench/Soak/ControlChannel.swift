@@ -1,5 +1,5 @@
+import ControlProtocol
 import Foundation
-import Supervisor
 
 /// The supervisor's control socket through `Supervisor`'s own `ControlClient`, called on a thread of its own:
 /// its blocking reads must not hold one of the few threads that run the bench's timing tasks.

@@ -1,5 +1,5 @@
+import ControlProtocol
 import Foundation
-import Supervisor
 
 /// `vkserve bench soak`: the stability protocol against a running vkserved. Bursts of requests every `every`
 /// for `active`, then an idle period, over and over; every `restart-every` a restart of all workers through the

@@ -1,3 +1,4 @@
+import ControlProtocol
 import Metrics
 import Prometheus
 import Supervisor

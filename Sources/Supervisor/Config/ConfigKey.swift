@@ -1,3 +1,4 @@
+import ControlProtocol
 import TOMLKit
 
 /// One key of the configuration file: where it lives, its type, how it maps onto ``SupervisorConfig`` and the

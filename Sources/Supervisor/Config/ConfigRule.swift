@@ -1,3 +1,4 @@
+import ControlProtocol
 /// A validation rule of ``SupervisorConfig``: the key it judges, the other keys it depends on, and a check
 /// returning what the value must be when it is violated.
 struct ConfigRule {

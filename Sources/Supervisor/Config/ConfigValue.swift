@@ -1,3 +1,4 @@
+import ControlProtocol
 import TOMLKit
 
 /// A decoded configuration value, before it is stored into a ``SupervisorConfig``.

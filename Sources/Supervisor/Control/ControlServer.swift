@@ -1,3 +1,4 @@
+import ControlProtocol
 import CProcess
 import Foundation
 import Logging
@@ -174,7 +175,7 @@ public final class ControlServer: Service, @unchecked Sendable {
             r.message = status.summary
             return r
         case .version:
-            return ControlResponse(ok: true, message: "vkserved \(WorkerPool.version), protocol \(WireFormat.version)")
+            return ControlResponse(ok: true, message: "vkserved \(ProductVersion.string), protocol \(WireFormat.version)")
         case .generate:
             return await generate(request, names: names)
         }

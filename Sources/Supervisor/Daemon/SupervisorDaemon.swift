@@ -1,3 +1,4 @@
+import ControlProtocol
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -84,7 +85,7 @@ public struct SupervisorDaemon: Sendable {
         services.append(.init(service: StoppingNotice(notifier: notifier, drainTimeout: config.restart.drainTimeout, logger: logger)))
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
-        logger.notice("vkserved \(WorkerPool.version) starting", metadata: [
+        logger.notice("vkserved \(ProductVersion.string) starting", metadata: [
             "event": "start", "config": "\(configPath ?? "<defaults>")", "model": "\(config.model.path)",
             "workers": "vulkan=\(config.workers.vulkan) cpu=\(config.workers.cpu)",
         ])

@@ -1,3 +1,4 @@
+import ControlProtocol
 /// One named place in the pool (`vulkan-0`, `cpu-0`, `cpu-fallback-0`) and the worker
 /// incarnations that fill it over time.
 struct Slot {

@@ -1,3 +1,4 @@
+import ControlProtocol
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -19,8 +20,6 @@ public final class WorkerPool: Service, @unchecked Sendable {
         case tick
         case shutdown
     }
-
-    public static let version = "0.1.0"
 
     private let logger: Logger
     private let notifier: SystemdNotifier
@@ -68,7 +67,7 @@ public final class WorkerPool: Service, @unchecked Sendable {
         self.logger = logger
         (events, inbox) = AsyncStream.makeStream(of: Event.self)
         published = PoolStatus(rows: [], degraded: false, degradedReason: nil, summary: "starting", pid: getpid(),
-                               version: Self.version, uptimeS: 0, transitions: [:], exits: [:])
+                               version: ProductVersion.string, uptimeS: 0, transitions: [:], exits: [:])
         slots = desiredSlots(for: config)
     }
 
@@ -622,7 +621,7 @@ public final class WorkerPool: Service, @unchecked Sendable {
         let changed = published.rows.map(\.state) != rows.map(\.state) || published.rows.map(\.pid) != rows.map(\.pid)
         let observers = changed ? changeObservers : []
         published = PoolStatus(rows: rows, degraded: !degraded.isEmpty, degradedReason: degraded.isEmpty ? nil : reason,
-                               summary: summary, pid: getpid(), version: Self.version, uptimeS: (now - started).seconds,
+                               summary: summary, pid: getpid(), version: ProductVersion.string, uptimeS: (now - started).seconds,
                                transitions: transitions, exits: exits)
         instancesByName = serving
         lastLoopTurn = now

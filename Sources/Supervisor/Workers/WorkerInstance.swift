@@ -1,3 +1,4 @@
+import ControlProtocol
 import Foundation
 import Logging
 import WorkerProtocol
@@ -433,15 +434,4 @@ public final class WorkerInstance: @unchecked Sendable {
         thread.name = "worker-link-\(name)"
         thread.start()
     }
-}
-
-extension Duration {
-    /// The duration in milliseconds, as a floating-point number.
-    public var milliseconds: Double {
-        let (s, atto) = components
-        return Double(s) * 1000 + Double(atto) / 1e15
-    }
-
-    /// The duration in seconds, as a floating-point number.
-    public var seconds: Double { milliseconds / 1000 }
 }

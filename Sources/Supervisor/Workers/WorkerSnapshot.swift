@@ -1,3 +1,4 @@
+import ControlProtocol
 import WorkerProtocol
 
 /// What the supervisor knows about one worker incarnation right now.
