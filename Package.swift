@@ -147,6 +147,7 @@ let package = Package(
             name: "SupervisorTests",
             dependencies: [
                 "Supervisor", "ControlProtocol", "WorkerProtocol", "TestHarness", "vkserved", "supervisorctl", "vkserve-worker", "vkserve",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Unit tests of the bench's parts; `vkserve bench` run as a user would, against a real vkserved.

@@ -47,18 +47,18 @@ public final class RequestRouter: Service, @unchecked Sendable {
     }
 
     struct Dispatched: @unchecked Sendable {
-        let worker: WorkerInstance
+        let worker: any WorkerLink
         let events: AsyncStream<RequestEvent>
     }
 
     /// A request on a worker, watched for its deadline.
     private struct Running {
-        let worker: WorkerInstance
+        let worker: any WorkerLink
         let requestID: String
         let deadline: ContinuousClock.Instant
     }
 
-    private let pool: WorkerPool
+    private let pool: any WorkerSource
     let settings: Settings
     let observer: any RouterObserver
     let logger: Logger
@@ -72,7 +72,7 @@ public final class RequestRouter: Service, @unchecked Sendable {
     /// Mean request duration (exponentially weighted), for Retry-After.
     private var meanSeconds = 5.0
 
-    public init(pool: WorkerPool, settings: Settings, observer: (any RouterObserver)? = nil, logger: Logger) {
+    public init(pool: any WorkerSource, settings: Settings, observer: (any RouterObserver)? = nil, logger: Logger) {
         self.pool = pool
         self.settings = settings
         self.observer = observer ?? NoRouterObserver()
@@ -118,7 +118,7 @@ public final class RequestRouter: Service, @unchecked Sendable {
         public let request: GenerateRequest
         public let deadline: ContinuousClock.Instant
         public let arrived: ContinuousClock.Instant
-        public var worker: WorkerInstance { dispatched.worker }
+        public var worker: any WorkerLink { dispatched.worker }
         let dispatched: Dispatched
     }
 
@@ -241,7 +241,7 @@ public final class RequestRouter: Service, @unchecked Sendable {
     /// Sends the request to the least-loaded serving worker with a free slot, if any. Called with
     /// the lock held, so two requests never take the same last slot; the send only queues a frame.
     private func dispatchLocked(_ request: GenerateRequest, deadline: ContinuousClock.Instant) -> Dispatched? {
-        guard let worker = pool.servingInstances.first(where: { $0.snapshot.pending < settings.slotsPerWorker }) else {
+        guard let worker = pool.servingLinks.first(where: { $0.pending < settings.slotsPerWorker }) else {
             return nil
         }
         var r = request
@@ -250,7 +250,7 @@ public final class RequestRouter: Service, @unchecked Sendable {
     }
 
     /// Watches request `id` on `worker` for its deadline until ``unwatch(_:)``.
-    func watch(_ worker: WorkerInstance, _ id: String, deadline: ContinuousClock.Instant) -> UInt64 {
+    func watch(_ worker: any WorkerLink, _ id: String, deadline: ContinuousClock.Instant) -> UInt64 {
         lock.withLock {
             nextID += 1
             running[nextID] = Running(worker: worker, requestID: id, deadline: deadline)

@@ -7,9 +7,12 @@ import WorkerProtocol
 /// kills it when it stops heartbeating (`heartbeat_timeout`), stops progressing with work in
 /// flight (`stall_timeout`) or is not ready in time (`start_timeout`), and carries requests.
 ///
-/// Everything that happens to it (messages, its exit, timer ticks, commands) goes through one
-/// event stream consumed by `run()`, so its state has a single writer.
-public final class WorkerInstance: @unchecked Sendable {
+/// Everything that happens to it (the connection, messages, its exit, timer ticks, commands) goes through one
+/// event stream consumed by `run()`, so its state has a single writer: the loop. The lock guards only what other
+/// threads read (the snapshot, the link's writer, the open requests), not a second writer. Two threads of its own
+/// block on the socket and post to that stream (see ARCHITECTURE.md, "Threads"): the link reader (connects, then
+/// reads frames) and the `LinkWriter`.
+public final class WorkerInstance: WorkerLink, @unchecked Sendable {
     public let name: String
     public let incarnation: UInt64
     public let launch: WorkerLaunch
@@ -39,6 +42,8 @@ public final class WorkerInstance: @unchecked Sendable {
     private var linkClosed = false
 
     enum Event: Sendable {
+        /// The link reader connected to the worker's socket and started a writer for it.
+        case connected(FrameSocket, LinkWriter)
         case message(WorkerMessage)
         case linkClosed
         case exited(ExitStatus)
@@ -72,6 +77,8 @@ public final class WorkerInstance: @unchecked Sendable {
         s.pending = requests.count
         return s
     }
+
+    public var pending: Int { lock.withLock { requests.count } }
 
     // MARK: commands (any thread)
 
@@ -181,6 +188,14 @@ public final class WorkerInstance: @unchecked Sendable {
     private func handle(_ event: Event) -> InstanceOutcome? {
         let now = clock.now
         switch event {
+        case .connected(let socket, let writer):
+            lock.withLock {
+                link = socket
+                self.writer = writer
+                // No heartbeat has arrived yet: the heartbeat clock starts at the connection.
+                snapshotValue.lastHeartbeatAt = snapshotValue.lastHeartbeatAt ?? now
+            }
+            send(.hello(Hello(client: "vkserved")))
         case .message(let message):
             receive(message, at: now)
         case .linkClosed:
@@ -389,34 +404,27 @@ public final class WorkerInstance: @unchecked Sendable {
         }
     }
 
-    /// Connects once the worker listens (retrying until it exits), says hello, then reads
-    /// frames into the event stream until the socket closes.
+    /// The link reader: connects once the worker listens (retrying every 20 ms until the worker exits or the
+    /// instance has ended), hands the socket and its writer to the loop, then reads frames into the event stream
+    /// until the socket closes. It writes no instance state itself.
     private func startLinkThread() {
         let path = launch.socketPath
         let inbox = self.inbox
+        let logger = self.logger
+        let name = self.name
         let thread = Thread { [self] in
             var socket: FrameSocket?
             while socket == nil {
-                if child?.exit != nil { return }
-                lock.lock()
-                let giveUp = snapshotValue.state == .exited
-                lock.unlock()
+                let giveUp = lock.withLock { child?.exit != nil || snapshotValue.state == .exited }
                 if giveUp { return }
                 socket = try? FrameSocket.connect(path: path)
-                if socket == nil { usleep(20_000) }
+                if socket == nil { Thread.sleep(forTimeInterval: 0.02) }
             }
             guard let socket else { return }
-            let logger = self.logger
             let writer = LinkWriter(socket: socket, name: name) { error in
                 logger.warning("cannot write to the worker: \(error)", metadata: ["event": "link_error"])
             }
-            lock.lock()
-            link = socket
-            self.writer = writer
-            lock.unlock()
-            send(.hello(Hello(client: "vkserved")))
-            // No heartbeat has arrived yet: the heartbeat clock starts at the connection.
-            update { $0.lastHeartbeatAt = $0.lastHeartbeatAt ?? ContinuousClock.now }
+            inbox.yield(.connected(socket, writer))
             while true {
                 let next: Result<[UInt8], ProtocolError>?
                 do { next = try socket.receive() } catch { break }
