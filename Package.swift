@@ -146,7 +146,8 @@ let package = Package(
         .testTarget(
             name: "SupervisorTests",
             dependencies: [
-                "Supervisor", "ControlProtocol", "WorkerProtocol", "TestHarness", "vkserved", "supervisorctl", "vkserve-worker", "vkserve",
+                "Supervisor", "ControlProtocol", "WorkerProtocol", "Systemd", "TestHarness", "vkserved", "supervisorctl",
+                "vkserve-worker", "vkserve",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,5 +1,10 @@
+import ControlProtocol
 import Foundation
+import Logging
 @testable import Supervisor
+import Systemd
+import TestHarness
+import WorkerProtocol
 import Testing
 
 /// The control socket's start-up checks: another vkserved on the path, stale sockets, unsafe directories, and
@@ -94,6 +99,36 @@ struct ControlSocketTests {
     }
 
     /// Runs vkserved on a configuration that needs no model until a worker starts; returns when it exits.
+    @Test("at most 32 connections are read at once; the next is told it is busy, and is served once they go")
+    func readerLimit() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/control.sock"
+        let quiet = Logger(label: "control-test") { _ in SwiftLogNoOpLogHandler() }
+        let pool = WorkerPool(config: SupervisorConfig(), workerBinary: "/bin/false", environment: [:],
+                              notifier: SystemdNotifier(environment: [:]), logger: quiet)
+        let server = try ControlServer(path: path, group: nil, pool: pool, logger: quiet) {
+            ControlResponse(ok: true)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            try waitUntil("the control socket", timeout: 10) { (try? FrameSocket.connect(path: path))?.close() != nil }
+            // Clients that connect and say nothing: each holds a reader for up to 5 s.
+            var silent: [FrameSocket] = []
+            for _ in 0 ..< ControlServer.maxReading { silent.append(try FrameSocket.connect(path: path)) }
+            var busy: ControlResponse?
+            _ = try waitUntil("the limit to be reached", timeout: 10) {
+                busy = try? ControlClient.send(ControlRequest(command: .version), socket: path, timeout: .seconds(5))
+                return busy?.ok == false
+            }
+            #expect(busy?.error?.hasPrefix("busy: 32 control connections") == true)
+            for s in silent { s.close() }
+            _ = try waitUntil("a reader to be free again", timeout: 10) {
+                (try? ControlClient.send(ControlRequest(command: .version), socket: path, timeout: .seconds(5)))?.ok == true
+            }
+            group.cancelAll()
+        }
+    }
+
     private func vkserved(_ dir: TemporaryDirectory, _ arguments: [String]) throws
         -> (status: Int32, out: String, err: String)
     {

@@ -17,6 +17,10 @@ public final class ControlServer: Service, @unchecked Sendable {
     private let socketFile: ControlSocketFile
     private var listener: Int32 { socketFile.descriptor }
     private let stopping = Atomic<Bool>(false)
+    /// Connections whose request is being read, each on a thread of its own (5 s receive timeout).
+    private let reading = Atomic<Int>(0)
+    /// More connections than this waiting to send their request are told to retry: the threads stay bounded.
+    static let maxReading = 32
     private let counterLock = NSLock()
     private var counter: UInt64 = 0
 
@@ -114,8 +118,15 @@ public final class ControlServer: Service, @unchecked Sendable {
                 + "group \(Self.groupName(allowedGroup))"))
             return
         }
+        guard reading.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue <= Self.maxReading else {
+            reading.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+            reply(socket, .failure("busy: \(Self.maxReading) control connections are still sending their request; "
+                + "try again in a few seconds"))
+            return
+        }
         // Read on a thread of its own so a slow client cannot hold up the others.
         let reader = Thread { [self] in
+            defer { reading.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
             switch try? socket.receive() {
             case .success(let payload)?:
                 do {
