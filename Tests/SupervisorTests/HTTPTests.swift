@@ -205,10 +205,15 @@ extension EndToEnd {
             try s.waitAllRunning()
             let load = try s.pythonInBackground("stream_load.py", ["--base-url", "\(s.baseURL)/v1", "--model", s.modelID,
                                                                   "--clients", "12", "--duration", "20", "--max-tokens", "48"])
-            usleep(5_000_000)
+            // The load is under way: every client has finished a request or more.
+            try waitUntil("12 requests answered", timeout: 30) {
+                (try? s.metric("vkserve_request_duration_seconds_count")) ?? 0 >= 12
+            }
             let victim = try #require(try s.row("cpu-0").pid)
             kill(victim, SIGKILL)
-            usleep(3_000_000)
+            try waitUntil("cpu-0 replaced", timeout: 30) {
+                (try? s.row("cpu-0")).map { $0.restarts == 1 && $0.state.isRunning && $0.pid != victim } ?? false
+            }
             let scrape = try s.http("/metrics").body
             try expectPromtoolAccepts(scrape)
             let r = try load.wait()

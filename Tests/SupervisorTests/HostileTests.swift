@@ -38,7 +38,10 @@ extension EndToEnd {
             try s.waitAllRunning()
             let request = try Background(s, body: "{\(Self.long),\"stream\":\(streamed)}")
             try waitUntil("the request running", timeout: 20) { (try? s.row("cpu-0"))?.inFlight == 1 }
-            usleep(500_000)
+            // Under way: tokens are coming (each one after the first is an inter-token latency sample).
+            try waitUntil("tokens flowing", timeout: 20) {
+                (try? s.metric("vkserve_inter_token_latency_seconds_count")) ?? 0 >= 10
+            }
             #expect(try s.ctl(["restart", "cpu-0"]).status == 0)
             let (status, body) = request.finish()
             #expect(status == 200, "\(body.suffix(500))")

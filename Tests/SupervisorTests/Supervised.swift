@@ -169,6 +169,13 @@ final class Supervised {
         return (status, lines.joined(separator: "\n"), parsed)
     }
 
+    /// The sum of every sample of metric `name` (all label sets) in a /metrics scrape; 0 when absent.
+    func metric(_ name: String) throws -> Double {
+        try http("/metrics").body.split(separator: "\n")
+            .filter { $0.hasPrefix(name + "{") || $0.hasPrefix(name + " ") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
     /// The served model id.
     var modelID: String { "SmolLM2-135M-Instruct.Q4_1" }
 

@@ -250,7 +250,13 @@ struct WorkerTests {
             usleep(20_000)
         }
         #expect(worker > 0 && kill(worker, 0) == 0)
-        usleep(300_000)
+        // Listening means well past the prctl(PR_SET_PDEATHSIG) at its start.
+        var listening = false
+        for _ in 0 ..< 500 where !listening {
+            listening = FileManager.default.fileExists(atPath: "\(dir.path)/w.sock")
+            if !listening { usleep(20_000) }
+        }
+        #expect(listening, "the worker never listened")
         kill(shell.processIdentifier, SIGKILL)
         shell.waitUntilExit()
         var alive = true
