@@ -29,15 +29,17 @@ let package = Package(
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags),
         .target(name: "GGUF"),
+        // What a request asks (Sampling) and how it ended (FinishReason): shared by the engine and the wire.
+        .target(name: "GenerationTypes"),
         .target(name: "Tokenizer", dependencies: ["GGUF"]),
-        .target(name: "Engine", dependencies: ["GGUF", "Tokenizer", "CKernels"]),
+        .target(name: "Engine", dependencies: ["GGUF", "Tokenizer", "CKernels", "GenerationTypes"]),
         .target(name: "CPUBackend", dependencies: ["Engine", "CKernels", "GGUF"]),
         // Vulkan through a loader opened at run time: binaries start without libvulkan and fall back to the CPU.
         .target(name: "CVulkan", linkerSettings: [.linkedLibrary("dl")]),
         // Shaders/*.comp → SPIR-V (glslc) → Swift sources embedding the words.
         .plugin(name: "ShaderCompiler", capability: .buildTool()),
         .target(name: "VulkanBackend", dependencies: ["Engine", "CVulkan", "GGUF"], plugins: ["ShaderCompiler"]),
-        .target(name: "WorkerProtocol"),
+        .target(name: "WorkerProtocol", dependencies: ["GenerationTypes"]),
         // What vkserved and its tools (supervisorctl, vkserve bench) share: control messages, pool status, the client.
         .target(name: "ControlProtocol", dependencies: ["WorkerProtocol"]),
         // prctl(PR_SET_PDEATHSIG) and other process calls Swift cannot make directly.
@@ -45,7 +47,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "Engine", "CPUBackend", "VulkanBackend", "WorkerProtocol", "Tokenizer",
+                "Engine", "CPUBackend", "VulkanBackend", "WorkerProtocol", "GenerationTypes", "Tokenizer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -69,7 +71,7 @@ let package = Package(
         .target(
             name: "Supervisor",
             dependencies: [
-                "WorkerProtocol", "ControlProtocol", "Systemd", "CProcess",
+                "WorkerProtocol", "ControlProtocol", "GenerationTypes", "Systemd", "CProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -80,7 +82,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Supervisor", "ControlProtocol", "Systemd", "WorkerProtocol",
+                "Supervisor", "ControlProtocol", "GenerationTypes", "Systemd", "WorkerProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -120,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "vkserve",
             dependencies: [
-                "GGUF", "Tokenizer", "Engine", "CPUBackend", "VulkanBackend", "WorkerProtocol", "ControlProtocol", "Bench",
+                "GGUF", "Tokenizer", "Engine", "CPUBackend", "VulkanBackend", "WorkerProtocol", "ControlProtocol", "GenerationTypes", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -129,24 +131,24 @@ let package = Package(
         .target(name: "TestHarness", path: "Tests/TestHarness"),
         // llama.cpp's reference outputs for synthetic models of each architecture.
         .target(name: "EngineFixtures", dependencies: ["Engine", "GGUF"], path: "Tests/EngineFixtures"),
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestHarness"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"], exclude: ["Data"]),
-        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "GGUF"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer", "TestHarness", "EngineFixtures"],
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "GGUF", "TestHarness"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer", "GenerationTypes", "TestHarness", "EngineFixtures"],
                     exclude: ["Data"]),
-        .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"]),
-        .testTarget(name: "VulkanBackendTests", dependencies: ["VulkanBackend", "CKernels", "GGUF", "Engine", "CPUBackend", "EngineFixtures"]),
+        .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol", "GenerationTypes", "TestHarness"]),
+        .testTarget(name: "VulkanBackendTests", dependencies: ["VulkanBackend", "CKernels", "GGUF", "Engine", "CPUBackend", "EngineFixtures", "TestHarness"]),
         // Runs the built `vkserve` binary as a user would.
         .testTarget(name: "VkserveCLITests", dependencies: ["vkserve"]),
         // Real worker processes over real sockets.
-        .testTarget(name: "WorkerTests", dependencies: ["WorkerProtocol", "vkserve-worker", "vkserve"]),
-        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Supervisor", "ControlProtocol", "WorkerProtocol"]),
+        .testTarget(name: "WorkerTests", dependencies: ["WorkerProtocol", "GenerationTypes", "TestHarness", "vkserve-worker", "vkserve"]),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Supervisor", "ControlProtocol", "GenerationTypes", "WorkerProtocol", "TestHarness"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
         // Configuration parsing in process; the rest over real vkserved, worker and journald processes.
         .testTarget(
             name: "SupervisorTests",
             dependencies: [
-                "Supervisor", "ControlProtocol", "WorkerProtocol", "Systemd", "TestHarness", "vkserved", "supervisorctl",
+                "Supervisor", "ControlProtocol", "GenerationTypes", "WorkerProtocol", "Systemd", "TestHarness", "vkserved", "supervisorctl",
                 "vkserve-worker", "vkserve",
                 .product(name: "Logging", package: "swift-log"),
             ]

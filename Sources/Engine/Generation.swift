@@ -1,19 +1,9 @@
+import GenerationTypes
 import Tokenizer
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Why a generation ended (OpenAI's finish_reason).
-public enum FinishReason: String, Sendable, Codable {
-    /// An end-of-generation token or a stop string.
-    case stop
-    /// max_tokens or the context was reached.
-    case length
-    case cancelled
-    /// The request's deadline passed.
-    case deadline
-}
 
 /// What one generation produced, with llama.cpp-style timings.
 public struct GenerationResult: Sendable, Codable {
@@ -50,7 +40,7 @@ public struct SingleSequenceGenerator {
 
     /// - Parameter onText: receives text as it becomes final; return false to cancel.
     /// - Parameter stopAtEndOfGeneration: false keeps decoding through end-of-generation tokens (benchmarks).
-    public func generate(promptIDs: [Int32], parameters: SamplingParameters, maxTokens: Int, stop: [String] = [],
+    public func generate(promptIDs: [Int32], parameters: Sampling, maxTokens: Int, stop: [String] = [],
                          stopAtEndOfGeneration: Bool = true,
                          onText: (String) -> Bool = { _ in true }) throws(EngineError) -> GenerationResult {
         // Prompts go through in chunks as large as a step allows.

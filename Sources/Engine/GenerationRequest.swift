@@ -1,8 +1,10 @@
+import GenerationTypes
+
 /// One sequence to generate, as the continuous-batching `Generator` takes it.
 public struct GenerationRequest: Sendable {
     public var id: String
     public var promptIDs: [Int32]
-    public var parameters: SamplingParameters
+    public var parameters: Sampling
     public var maxTokens: Int
     public var stop: [String]
     /// Keep decoding through end-of-generation tokens (benchmarks).
@@ -10,7 +12,7 @@ public struct GenerationRequest: Sendable {
     /// Monotonic time (`monotonicSeconds()`) after which the request ends with reason `deadline`.
     public var deadline: Double?
 
-    public init(id: String, promptIDs: [Int32], parameters: SamplingParameters = .greedy, maxTokens: Int,
+    public init(id: String, promptIDs: [Int32], parameters: Sampling = .greedy, maxTokens: Int,
                 stop: [String] = [], ignoreEndOfGeneration: Bool = false, deadline: Double? = nil) {
         self.id = id
         self.promptIDs = promptIDs

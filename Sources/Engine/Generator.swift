@@ -1,3 +1,4 @@
+import GenerationTypes
 import Tokenizer
 
 /// Continuous batching over one backend: up to `slotCount` sequences decode together, one token

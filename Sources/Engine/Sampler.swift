@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import GenerationTypes
 
 /// xoshiro256** seeded through SplitMix64: fast, good, and the same sequence for the same seed everywhere.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
@@ -38,7 +39,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 /// one pass that keeps the candidates and their weights), a plain temperature draw walks the candidates
 /// in index order, and only a top-p nucleus is sorted, found among the few tokens above a threshold.
 public struct Sampler: Sendable {
-    public let parameters: SamplingParameters
+    public let parameters: Sampling
     private var rng: SeededGenerator
     private var recent: [Int32] = []
     /// Penalised logits (only with a repetition penalty) and unnormalised probabilities, reused per call.
@@ -51,23 +52,23 @@ public struct Sampler: Sendable {
     private var topIDs: [Int32] = []
     private var topValues: [Float] = []
 
-    public init(_ parameters: SamplingParameters) {
+    public init(_ parameters: Sampling) {
         self.parameters = parameters
         rng = SeededGenerator(seed: parameters.seed ?? UInt64.random(in: 0 ... .max))
     }
 
     /// Record a token of the sequence (prompt or generated) for the repetition penalty.
     public mutating func accept(_ token: Int32) {
-        guard parameters.repetitionPenalty != 1, parameters.repetitionWindow > 0 else { return }
+        guard parameters.repeatPenalty != 1, parameters.repeatLastN > 0 else { return }
         recent.append(token)
-        if recent.count > parameters.repetitionWindow { recent.removeFirst(recent.count - parameters.repetitionWindow) }
+        if recent.count > parameters.repeatLastN { recent.removeFirst(recent.count - parameters.repeatLastN) }
     }
 
     public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
-        guard parameters.repetitionPenalty != 1, !recent.isEmpty else { return sample(unpenalized: logits) }
+        guard parameters.repeatPenalty != 1, !recent.isEmpty else { return sample(unpenalized: logits) }
         if penalized.count != logits.count { penalized = [Float](repeating: 0, count: logits.count) }
         _ = penalized.withUnsafeMutableBufferPointer { $0.initialize(from: logits) }
-        let penalty = parameters.repetitionPenalty
+        let penalty = parameters.repeatPenalty
         for t in Set(recent) where Int(t) < logits.count && t >= 0 {
             let l = penalized[Int(t)]
             penalized[Int(t)] = l > 0 ? l / penalty : l * penalty

@@ -1,3 +1,4 @@
+
 /// Where the compute thread's time goes, accumulated since the generator started: the backend's
 /// forward pass by kind of op, plus the generator's own scheduling and sampling. The CPU backend
 /// times every op (a clock read costs tens of nanoseconds against ops of microseconds); a backend

@@ -113,37 +113,22 @@ struct CompletionEndpoint: Sendable {
             var clock = clock
             var started = false
             func send(_ json: [UInt8]) async throws { try await writer.write(ByteBuffer(bytes: ServerSentEvents.event(json))) }
-            func text(_ piece: String) -> [UInt8] {
-                chat ? ChatCompletionChunk(id: id, created: created, model: inference.model, body: .content(piece),
-                                           includeUsage: inference.includeUsage).json()
-                    : CompletionChunk(id: id, created: created, model: inference.model, body: .text(piece),
-                                      includeUsage: inference.includeUsage).json()
+            func chunk(_ body: StreamChunk.Body, usage: Bool = inference.includeUsage) -> [UInt8] {
+                StreamChunk(inference.kind, id: id, created: created, model: inference.model, body: body,
+                            includeUsage: usage).json()
             }
             func handle(_ event: RequestRouter.Event) async throws {
                 switch event {
                 case .started:
-                    if chat && !started {
-                        try await send(ChatCompletionChunk(id: id, created: created, model: inference.model,
-                                                           body: .start, includeUsage: inference.includeUsage).json())
-                    }
+                    if chat && !started { try await send(chunk(.start)) }
                     started = true
                 case .token(let t):
                     clock.token()
-                    if !t.text.isEmpty { try await send(text(t.text)) }
+                    if !t.text.isEmpty { try await send(chunk(.content(t.text))) }
                 case .done(let d):
-                    if !d.tail.isEmpty { try await send(text(d.tail)) }
-                    try await send(chat
-                        ? ChatCompletionChunk(id: id, created: created, model: inference.model,
-                                              body: .finish(d.reason), includeUsage: inference.includeUsage).json()
-                        : CompletionChunk(id: id, created: created, model: inference.model,
-                                          body: .finish(d.reason), includeUsage: inference.includeUsage).json())
-                    if inference.includeUsage {
-                        try await send(chat
-                            ? ChatCompletionChunk(id: id, created: created, model: inference.model,
-                                                  body: .usage(d.usage), includeUsage: true).json()
-                            : CompletionChunk(id: id, created: created, model: inference.model,
-                                              body: .usage(d.usage), includeUsage: true).json())
-                    }
+                    if !d.tail.isEmpty { try await send(chunk(.content(d.tail))) }
+                    try await send(chunk(.finish(d.reason)))
+                    if inference.includeUsage { try await send(chunk(.usage(d.usage), usage: true)) }
                     clock.finished(d.usage)
                 }
             }

@@ -1,6 +1,7 @@
 import CPUBackend
 import Engine
 import Foundation
+import GenerationTypes
 import Logging
 import WorkerProtocol
 
@@ -154,7 +155,7 @@ final class ComputeLoop: @unchecked Sendable {
             case .token(let id, let index, let token, let text):
                 messages.append(.token(TokenEvent(id: id, index: index, token: token, text: text)))
             case .done(let id, let reason, let prompt, let completion, let tail, let t, let cached):
-                messages.append(.done(Done(id: id, reason: Self.reason(reason),
+                messages.append(.done(Done(id: id, reason: reason,
                                 usage: Usage(promptTokens: prompt, completionTokens: completion, cachedTokens: cached),
                                 timings: Timings(queueMs: t.queued * 1000, prefillMs: t.prefill * 1000,
                                                  firstTokenMs: t.firstToken * 1000, decodeMs: t.decode * 1000,
@@ -172,15 +173,6 @@ final class ComputeLoop: @unchecked Sendable {
         }
         return MemoryFigures(vramUsed: m.deviceUsedBytes, vramBudget: m.deviceBudgetBytes, rss: CPUBackend.residentBytes(),
                              kvReserved: m.kvCacheBytes)
-    }
-
-    static func reason(_ r: Engine.FinishReason) -> WorkerProtocol.FinishReason {
-        switch r {
-        case .stop: return .stop
-        case .length: return .length
-        case .cancelled: return .cancelled
-        case .deadline: return .deadline
-        }
     }
 
     /// Test-only faults due at this step.

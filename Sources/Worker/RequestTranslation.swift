@@ -1,9 +1,13 @@
 import Engine
+import GenerationTypes
 import Tokenizer
 import WorkerProtocol
 
 /// Turns a protocol `generate` into the engine's request: tokenizes text and chat prompts with
-/// the model's tokenizer and template, converts the deadline, and refuses what cannot run.
+/// the model's tokenizer and template, converts the deadline, and refuses what the wire allows but the worker
+/// cannot take (id, stop strings, a prompt longer than the context, a non-positive deadline). What the engine
+/// itself must hold (a non-empty prompt, `max_tokens` ≥ 1, sampling in range, token ids in the vocabulary) is
+/// checked once, by `Generator.validate` when the request is submitted, and refused from there.
 enum RequestTranslation {
     enum Outcome {
         case accepted(GenerationRequest)
@@ -28,17 +32,11 @@ enum RequestTranslation {
                 return refuse(.badRequest, "\(error)")
             }
         }
-        guard !ids.isEmpty else { return refuse(.badRequest, "the prompt is empty") }
         guard ids.count < context else {
             return refuse(.promptTooLong, "the prompt has \(ids.count) tokens; this worker's context holds \(context) (including at least one generated token)")
         }
-        guard g.maxTokens >= 1 else { return refuse(.badRequest, "max_tokens must be at least 1 (got \(g.maxTokens))") }
-        let s = g.sampling
-        let parameters = SamplingParameters(temperature: s.temperature, topK: s.topK, topP: s.topP, minP: s.minP,
-                                            repetitionPenalty: s.repeatPenalty, repetitionWindow: s.repeatLastN, seed: s.seed)
-        if let problem = parameters.problem { return refuse(.badRequest, problem) }
         if let ms = g.deadlineMs, ms <= 0 { return refuse(.badRequest, "deadline_ms must be positive (got \(ms))") }
-        return .accepted(GenerationRequest(id: g.id, promptIDs: ids, parameters: parameters, maxTokens: g.maxTokens,
+        return .accepted(GenerationRequest(id: g.id, promptIDs: ids, parameters: g.sampling, maxTokens: g.maxTokens,
                                           stop: g.stop, ignoreEndOfGeneration: g.ignoreEos,
                                           deadline: g.deadlineMs.map { now + Double($0) / 1000 }))
     }

@@ -1,3 +1,5 @@
+import GenerationTypes
+
 /// The end of a request; no more messages about its id follow.
 public struct Done: Sendable, Equatable, Codable {
     /// The request id.
@@ -37,20 +39,6 @@ public struct Done: Sendable, Equatable, Codable {
         case timings
         case tail
     }
-}
-
-/// Why a request ended.
-public enum FinishReason: String, Codable, Sendable {
-    /// End-of-sequence token or a stop string.
-    case stop
-    /// `max_tokens` reached, or the context is full.
-    case length
-    /// Cancelled by the supervisor, or by shutdown.
-    case cancelled
-    /// The request's deadline passed.
-    case deadline
-    /// The request failed; an `error` message with its id came first.
-    case error
 }
 
 /// Tokens consumed and produced by a request.

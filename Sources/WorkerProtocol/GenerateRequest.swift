@@ -1,3 +1,5 @@
+import GenerationTypes
+
 /// A request to generate a completion, sent by the supervisor in a `generate` message.
 ///
 /// On the wire the prompt is exactly one of the fields `prompt_tokens`, `prompt` or `messages`;
@@ -115,59 +117,5 @@ public struct ChatTurn: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case role
         case content
-    }
-}
-
-/// Sampling parameters; on the wire every field may be left out and takes the default here.
-public struct Sampling: Sendable, Equatable, Codable {
-    /// Softmax temperature; 0 picks the most likely token (greedy).
-    public var temperature: Float
-    /// Keep only the `topK` most likely tokens; 0 or less keeps all.
-    public var topK: Int
-    /// Keep the smallest set of tokens whose probabilities sum to at least `topP`; 1 keeps all.
-    public var topP: Float
-    /// Drop tokens less likely than `minP` times the most likely one; 0 keeps all.
-    public var minP: Float
-    /// Divide the logits of recently seen tokens by this (multiply when negative); 1 is off.
-    public var repeatPenalty: Float
-    /// How many recent tokens the repeat penalty looks at.
-    public var repeatLastN: Int
-    /// Seed of the request's random generator; `nil` lets the worker choose one.
-    public var seed: UInt64?
-
-    /// Parameters, each defaulting to the wire default.
-    public init(
-        temperature: Float = 0.8, topK: Int = 40, topP: Float = 0.95, minP: Float = 0.05,
-        repeatPenalty: Float = 1.0, repeatLastN: Int = 64, seed: UInt64? = nil
-    ) {
-        self.temperature = temperature
-        self.topK = topK
-        self.topP = topP
-        self.minP = minP
-        self.repeatPenalty = repeatPenalty
-        self.repeatLastN = repeatLastN
-        self.seed = seed
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case temperature
-        case topK = "top_k"
-        case topP = "top_p"
-        case minP = "min_p"
-        case repeatPenalty = "repeat_penalty"
-        case repeatLastN = "repeat_last_n"
-        case seed
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Sampling()
-        temperature = try c.decodeNumberIfPresent(Float.self, forKey: .temperature) ?? d.temperature
-        topK = try c.decodeNumberIfPresent(Int.self, forKey: .topK) ?? d.topK
-        topP = try c.decodeNumberIfPresent(Float.self, forKey: .topP) ?? d.topP
-        minP = try c.decodeNumberIfPresent(Float.self, forKey: .minP) ?? d.minP
-        repeatPenalty = try c.decodeNumberIfPresent(Float.self, forKey: .repeatPenalty) ?? d.repeatPenalty
-        repeatLastN = try c.decodeNumberIfPresent(Int.self, forKey: .repeatLastN) ?? d.repeatLastN
-        seed = try c.decodeNumberIfPresent(UInt64.self, forKey: .seed)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CKernels
 import Engine
 import Foundation
+import GenerationTypes
 
 /// Time per sampled token at the vocabulary sizes of the models operators run, per parameter set,
 /// on the best kernel family beside the scalar one.
@@ -18,13 +19,13 @@ struct BenchSamplingCommand: ParsableCommand {
     @Option(help: "Draws per measurement.") var draws = 400
 
     func run() throws {
-        let sets: [(String, SamplingParameters)] = [
+        let sets: [(String, Sampling)] = [
             ("greedy", .greedy),
-            ("temperature 1", SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0, seed: 1)),
-            ("top-k 40, top-p 0.95, min-p 0.05", SamplingParameters(temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, seed: 1)),
-            ("top-p 0.9", SamplingParameters(temperature: 1, topK: 0, topP: 0.9, minP: 0, seed: 1)),
-            ("min-p 0.1", SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0.1, seed: 1)),
-            ("repetition penalty 1.1", SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1.1, seed: 1)),
+            ("temperature 1", Sampling(temperature: 1, topK: 0, topP: 1, minP: 0, seed: 1)),
+            ("top-k 40, top-p 0.95, min-p 0.05", Sampling(temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, seed: 1)),
+            ("top-p 0.9", Sampling(temperature: 1, topK: 0, topP: 0.9, minP: 0, seed: 1)),
+            ("min-p 0.1", Sampling(temperature: 1, topK: 0, topP: 1, minP: 0.1, seed: 1)),
+            ("repetition penalty 1.1", Sampling(temperature: 1, topK: 0, topP: 1, minP: 0, repeatPenalty: 1.1, seed: 1)),
         ]
         let best = String(cString: ck_isa_name())
         var rows = [["vocabulary", "parameters", "\(best) (µs)", "scalar (µs)", "target 50 µs"]]
@@ -48,7 +49,7 @@ struct BenchSamplingCommand: ParsableCommand {
     }
 
     /// Median microseconds per draw over batches of draws.
-    static func time(_ logits: [Float], _ p: SamplingParameters, draws: Int) -> Double {
+    static func time(_ logits: [Float], _ p: Sampling, draws: Int) -> Double {
         var s = Sampler(p)
         for t in 0 ..< 64 { s.accept(Int32(t * 7)) }
         var samples: [Double] = []

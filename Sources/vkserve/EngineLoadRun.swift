@@ -1,4 +1,5 @@
 import Foundation
+import GenerationTypes
 import Histogram
 import WorkerProtocol
 

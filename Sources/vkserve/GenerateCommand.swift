@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import GenerationTypes
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,8 +43,8 @@ struct GenerateCommand: ParsableCommand {
     var prompt: String
 
     func run() throws {
-        let params = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
-                                        repetitionPenalty: repeatPenalty, seed: seed)
+        let params = Sampling(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                                        repeatPenalty: repeatPenalty, seed: seed)
         if let problem = params.problem { throw ValidationError(problem) }
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
         let engine = try backend.makeBackend(context: context)

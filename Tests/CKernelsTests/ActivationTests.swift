@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import TestHarness
 import Testing
 
 /// The gated activations give the same bits on every kernel family the machine can run: a
@@ -10,7 +11,7 @@ struct ActivationTests {
     /// (|x| near 87, 125 and 192 base-2 exponents), the GELU table's ±10 cut, and lengths whose tails
     /// are not a multiple of the vector width.
     static func inputs(_ n: Int) -> (gate: [Float], up: [Float]) {
-        var rng = SplitMix(seed: UInt64(n))
+        var rng = SplitMix64(seed: UInt64(n))
         var gate = (0 ..< n).map { _ in rng.gauss() * 6 }
         let specials: [Float] = [0, -0.0, 1e-30, -1e-30, 9.999, 10, -10, -10.001, 60, -60, 87, -87, 88.7, -88.7, 89,
                                  -89, 100, -100, 104, -104, 130, -130, 150, -150, 1e10, -1e10, .infinity, -.infinity]

@@ -1,11 +1,12 @@
 import CKernels
 import Foundation
+import TestHarness
 import Testing
 
 @Suite(.serialized) struct BlockFormatTests {
     @Test(arguments: T.weightTypes + [T.q8_1, T.q8_K])
     func dequantizeMatchesFormatSpec(type: Int32) {
-        var rng = SplitMix(seed: 0xD0 + UInt64(type))
+        var rng = SplitMix64(seed: 0xD0 + UInt64(type))
         let n = T.testLength(type == T.q8_K ? T.q4_K : type)
         let rows = 3
         let w: [UInt8]
@@ -55,7 +56,7 @@ import Testing
     }
 
     @Test func q8QuantizersMatchGGMLReference() {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var x = randomActivations(1024, rng: &rng)
         // exact ties and special blocks: an all-zero block, a block whose extreme is negative
         for j in 0..<32 { x[j] = 0 }
@@ -85,7 +86,7 @@ import Testing
     }
 
     @Test func floatRowConversions() {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let x = randomActivations(77, rng: &rng)
         let h = ckQuantize(T.f16, x)
         #expect(ckDequantize(T.f16, h, n: 77) == x.map { Float(Float16($0)) })
@@ -112,7 +113,7 @@ import Testing
     }
 
     @Test func floatToHalfRoundsToNearestEven() {
-        var rng = SplitMix(seed: 99)
+        var rng = SplitMix64(seed: 99)
         var bad = [Float]()
         var xs: [Float] = [65504, 65519.99, 65520, 1e-8, 5.96e-8, 2.98e-8, 2.99e-8, 6.1e-5, -0.0, .infinity, -.infinity]
         for _ in 0..<200_000 { xs.append(Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()) & 0xC7FF_FFFF)) }

@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import TestHarness
 import Testing
 
 /// Throughput of ck_matmul on the shapes that dominate decode. Disabled unless CK_BENCH is set:
@@ -11,7 +12,7 @@ struct MatmulBenchmark {
     static func randomMatrix(_ s: Shape) -> UnsafeMutableRawBufferPointer {
         let bytes = rowSize(s.type, s.n) * s.rows
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
-        var rng = SplitMix(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let words = buf.bindMemory(to: UInt64.self)
         for i in 0..<(bytes / 8) { words[i] = rng.next() }
         let blockBytes = s.type == T.q8_0 ? 34 : 20
@@ -27,7 +28,7 @@ struct MatmulBenchmark {
     func measure(_ s: Shape, nTok: Int, threads: Int, minSeconds: Double) -> Double {
         let w = Self.randomMatrix(s)
         defer { w.deallocate() }
-        var rng = SplitMix(seed: 2)
+        var rng = SplitMix64(seed: 2)
         let x = (0..<(nTok * s.n)).map { _ in rng.gauss() }
         let dt = ck_vec_dot_type(s.type)
         var scratch = [UInt8](repeating: 0, count: nTok * rowSize(dt, s.n))

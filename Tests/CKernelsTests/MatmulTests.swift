@@ -1,11 +1,12 @@
 import CKernels
 import Foundation
+import TestHarness
 import Testing
 
 @Suite(.serialized) struct MatmulTests {
     @Test(arguments: T.weightTypes)
     func matmulEqualsPerRowVecDot(type: Int32) throws {
-        var rng = SplitMix(seed: 0x3A + UInt64(type))
+        var rng = SplitMix64(seed: 0x3A + UInt64(type))
         let n = T.testLength(type)
         let rows = 37   // not a multiple of the 4-row tile
         let w = randomWeights(type, n: n, rows: rows, rng: &rng)

@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import TestHarness
 import Testing
 
 /// The sampler's passes over the vocabulary give the same answers on every kernel family the
@@ -7,7 +8,7 @@ import Testing
 @Suite("sampling kernels", .serialized)
 struct SamplingKernelTests {
     static func logits(_ n: Int, seed: UInt64) -> [Float] {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var x = (0 ..< n).map { _ in rng.gauss() * 4 }
         if n > 40 {
             x[n / 3] = 30; x[n / 2] = 30          // a tie for the maximum: the first one wins

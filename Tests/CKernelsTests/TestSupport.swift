@@ -1,24 +1,6 @@
 import CKernels
 import Foundation
-
-/// Deterministic SplitMix64 so failures reproduce.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
-    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    mutating func float(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * unit() }
-    /// Roughly normal (sum of uniforms), like activations.
-    mutating func gauss() -> Float { (0..<4).reduce(Float(0)) { s, _ in s + unit() } - 2 }
-}
-
+import TestHarness
 enum T {
     static let f32 = Int32(CK_F32), f16 = Int32(CK_F16), bf16 = Int32(CK_BF16)
     static let q4_0 = Int32(CK_Q4_0), q4_1 = Int32(CK_Q4_1), q5_0 = Int32(CK_Q5_0), q5_1 = Int32(CK_Q5_1)
@@ -79,11 +61,11 @@ func f32(_ b: [UInt8], _ off: Int) -> Float {
 func rowSize(_ t: Int32, _ n: Int) -> Int { ck_row_size(t, Int64(n)) }
 
 /// Random valid weights: random quants, sane f16 scales.
-func randomWeights(_ t: Int32, n: Int, rows: Int, rng: inout SplitMix) -> [UInt8] {
+func randomWeights(_ t: Int32, n: Int, rows: Int, rng: inout SplitMix64) -> [UInt8] {
     let rs = rowSize(t, n)
     var b = (0..<(rs * rows)).map { _ in rng.byte() }
-    func scale(_ rng: inout SplitMix) -> Float { rng.float(0.002, 0.03) * (rng.next() & 1 == 0 ? 1 : -1) }
-    func blocks(_ bytes: Int, _ body: (Int, inout [UInt8], inout SplitMix) -> Void) {
+    func scale(_ rng: inout SplitMix64) -> Float { rng.float(0.002, 0.03) * (rng.next() & 1 == 0 ? 1 : -1) }
+    func blocks(_ bytes: Int, _ body: (Int, inout [UInt8], inout SplitMix64) -> Void) {
         var off = 0
         while off < b.count { body(off, &b, &rng); off += bytes }
     }
@@ -118,7 +100,7 @@ func randomWeights(_ t: Int32, n: Int, rows: Int, rng: inout SplitMix) -> [UInt8
     return b
 }
 
-func randomActivations(_ n: Int, rng: inout SplitMix) -> [Float] {
+func randomActivations(_ n: Int, rng: inout SplitMix64) -> [Float] {
     (0..<n).map { _ in rng.gauss() * (rng.next() % 17 == 0 ? 8 : 1) }
 }
 

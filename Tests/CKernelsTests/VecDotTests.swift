@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import TestHarness
 import Testing
 
 /// Float reference of what each vec_dot computes: dot(dequantize(w), dequantize(xq)), with the
@@ -33,7 +34,7 @@ func referenceDot(_ t: Int32, n: Int, w: [UInt8], wOffset: Int, xq: [UInt8], xOf
 @Suite(.serialized) struct VecDotTests {
     @Test(arguments: T.weightTypes)
     func vecDotMatchesFloatReferenceAtEveryISALevel(type: Int32) {
-        var rng = SplitMix(seed: 0x51 + UInt64(type))
+        var rng = SplitMix64(seed: 0x51 + UInt64(type))
         let n = T.testLength(type)
         let rows = 6
         let w = randomWeights(type, n: n, rows: rows, rng: &rng)
@@ -71,7 +72,7 @@ func referenceDot(_ t: Int32, n: Int, w: [UInt8], wOffset: Int, xq: [UInt8], xOf
     /// A corrupted quant must change the result: guards against kernels that ignore data.
     @Test(arguments: T.weightTypes)
     func vecDotSeesEveryBlock(type: Int32) {
-        var rng = SplitMix(seed: 0x77 + UInt64(type))
+        var rng = SplitMix64(seed: 0x77 + UInt64(type))
         let n = T.testLength(type)
         var w = randomWeights(type, n: n, rows: 1, rng: &rng)
         // small activations except in the last block, so the last block dominates the magnitude

@@ -1,6 +1,7 @@
 import CPUBackend
 import Engine
 import Foundation
+import GenerationTypes
 import Testing
 
 @Suite("continuous batching", .serialized)

@@ -1,5 +1,6 @@
 import CPUBackend
 import Engine
+import GenerationTypes
 import Testing
 
 /// A slot keeps its KV cache for the next request that starts the same way (`Generator.reusePrefixes`).

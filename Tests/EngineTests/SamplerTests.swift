@@ -1,4 +1,5 @@
 import Engine
+import GenerationTypes
 import Testing
 
 @Suite("Sampler")
@@ -16,7 +17,7 @@ struct SamplerTests {
     func seeded() {
         let l = (0 ..< 1000).map { Float(($0 * 7919) % 113) / 20 }
         func run(_ seed: UInt64) -> [Int32] {
-            var s = Sampler(SamplingParameters(temperature: 1.5, topK: 0, topP: 1, minP: 0, seed: seed))
+            var s = Sampler(Sampling(temperature: 1.5, topK: 0, topP: 1, minP: 0, seed: seed))
             return (0 ..< 50).map { _ in l.withUnsafeBufferPointer { s.sample($0) } }
         }
         #expect(run(42) == run(42))
@@ -26,7 +27,7 @@ struct SamplerTests {
     @Test("top-k keeps only the k most likely tokens")
     func topK() {
         let l = (0 ..< 100).map { Float($0) / 10 }
-        var s = Sampler(SamplingParameters(temperature: 5, topK: 3, topP: 1, minP: 0, seed: 1))
+        var s = Sampler(Sampling(temperature: 5, topK: 3, topP: 1, minP: 0, seed: 1))
         let picks = Set((0 ..< 500).map { _ in l.withUnsafeBufferPointer { s.sample($0) } })
         #expect(picks.isSubset(of: [97, 98, 99]))
         #expect(picks.count == 3)
@@ -36,7 +37,7 @@ struct SamplerTests {
     func topP() {
         // probabilities ~ 0.5, 0.25, 0.125, ... : top-p 0.7 keeps the first two
         let l = (0 ..< 20).map { -Float($0) * Float(0.6931472) }
-        var s = Sampler(SamplingParameters(temperature: 1, topK: 0, topP: 0.7, minP: 0, seed: 7))
+        var s = Sampler(Sampling(temperature: 1, topK: 0, topP: 0.7, minP: 0, seed: 7))
         let picks = Set((0 ..< 500).map { _ in l.withUnsafeBufferPointer { s.sample($0) } })
         #expect(picks == [0, 1])
     }
@@ -44,25 +45,25 @@ struct SamplerTests {
     @Test("min-p drops tokens far less likely than the best")
     func minP() {
         let l: [Float] = [0, -0.1, -5, -6, -7]
-        var s = Sampler(SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0.1, seed: 3))
+        var s = Sampler(Sampling(temperature: 1, topK: 0, topP: 1, minP: 0.1, seed: 3))
         let picks = Set((0 ..< 500).map { _ in l.withUnsafeBufferPointer { s.sample($0) } })
         #expect(picks == [0, 1])
     }
 
     @Test("repetition penalty steers greedy away from a seen token")
-    func repetitionPenalty() {
+    func repeatPenalty() {
         let l: [Float] = [2.0, 1.9, 0]
-        var s = Sampler(SamplingParameters(temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1.3))
+        var s = Sampler(Sampling(temperature: 0, topK: 0, topP: 1, minP: 0, repeatPenalty: 1.3))
         s.accept(0)
         #expect(l.withUnsafeBufferPointer { s.sample($0) } == 1)
     }
 
     @Test("out-of-range parameters are named")
     func validation() {
-        #expect(SamplingParameters(temperature: -.infinity).problem != nil)
-        #expect(SamplingParameters(topP: 0).problem != nil)
-        #expect(SamplingParameters(minP: 2).problem != nil)
-        #expect(SamplingParameters().problem == nil)
+        #expect(Sampling(temperature: -.infinity).problem != nil)
+        #expect(Sampling(topP: 0).problem != nil)
+        #expect(Sampling(minP: 2).problem != nil)
+        #expect(Sampling().problem == nil)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import TestHarness
 import Testing
 
 /// The package root: three levels above this file (Tests/GGUFTests/Support.swift).
@@ -24,35 +25,13 @@ func makeTempDir() throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
-
-/// Deterministic generator (SplitMix64) so every run sees the same data.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { Float.random(in: lo ..< hi, using: &self) }
-
-    mutating func gaussian() -> Float {
-        let u1 = Double.random(in: Double.ulpOfOne ..< 1, using: &self)
-        let u2 = Double.random(in: 0 ..< 1, using: &self)
-        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
-    }
-}
-
 /// Test data shapes that stress quantizers differently.
 enum Distribution: String, CaseIterable, CustomStringConvertible {
     case uniform, gaussian, heavyTailed, offset, weightLike
     var description: String { rawValue }
 
     func sample(_ n: Int, seed: UInt64) -> [Float] {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         switch self {
         case .uniform: return (0 ..< n).map { _ in rng.uniform(-1, 1) }
         case .gaussian: return (0 ..< n).map { _ in rng.gaussian() }

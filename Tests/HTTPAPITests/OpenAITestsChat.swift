@@ -1,3 +1,4 @@
+import GenerationTypes
 import HTTPAPI
 import Testing
 import WorkerProtocol

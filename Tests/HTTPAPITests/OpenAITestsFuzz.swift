@@ -1,21 +1,8 @@
 import Foundation
 import HTTPAPI
+import TestHarness
 import Testing
 import WorkerProtocol
-
-/// SplitMix64: a small seeded generator, so a failure can be replayed.
-struct OpenAITestsRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("OpenAI decoding of random input")
 struct OpenAITestsFuzz {
     typealias F = OpenAIFixture
@@ -73,7 +60,7 @@ struct OpenAITestsFuzz {
 
     @Test("2000 random byte strings decode or fail with a 400/404")
     func randomBytes() {
-        var rng = OpenAITestsRandom(state: 0x5EED_0001)
+        var rng = SplitMix64(seed: 0x5EED_0001)
         let alphabet = Array(#"{}[]:,"\ 0123456789-+.eEtrufalsn"#.utf8) + [0x0A, 0xC3, 0xA9, 0xFF, 0x00]
         var invalid = 0
         for _ in 0..<2000 {
@@ -90,7 +77,7 @@ struct OpenAITestsFuzz {
 
     @Test("2000 byte-level mutations of valid bodies decode or fail with a 400/404")
     func byteMutations() throws {
-        var rng = OpenAITestsRandom(state: 0x5EED_0002)
+        var rng = SplitMix64(seed: 0x5EED_0002)
         let originals = [Array(Self.completionBody.utf8), Array(Self.chatBody.utf8)]
         // The unmutated bodies are valid for their endpoints.
         #expect(try OpenAIDecoder.completion(originals[0], limits: F.limits).includeUsage)
@@ -115,7 +102,7 @@ struct OpenAITestsFuzz {
     }
 
     /// A random JSON value, as Foundation would serialize it.
-    static func randomValue(_ rng: inout OpenAITestsRandom, depth: Int = 0) -> Any {
+    static func randomValue(_ rng: inout SplitMix64, depth: Int = 0) -> Any {
         switch Int.random(in: 0..<(depth > 2 ? 8 : 11), using: &rng) {
         case 0: return NSNull()
         case 1: return Bool.random(using: &rng)
@@ -138,7 +125,7 @@ struct OpenAITestsFuzz {
     }
 
     /// `value` with one member or element somewhere replaced, removed or added.
-    static func mutate(_ value: Any, _ rng: inout OpenAITestsRandom) -> Any {
+    static func mutate(_ value: Any, _ rng: inout SplitMix64) -> Any {
         if var object = value as? [String: Any] {
             let roll = Int.random(in: 0..<10, using: &rng)
             if roll < 4, let key = object.keys.sorted().randomElement(using: &rng) {
@@ -167,7 +154,7 @@ struct OpenAITestsFuzz {
 
     @Test("2000 JSON mutations of valid bodies decode or fail with a 400/404, never as invalid JSON")
     func jsonMutations() throws {
-        var rng = OpenAITestsRandom(state: 0x5EED_0003)
+        var rng = SplitMix64(seed: 0x5EED_0003)
         let originals = try [Self.completionBody, Self.chatBody].map {
             try JSONSerialization.jsonObject(with: Data($0.utf8))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import GenerationTypes
 import HTTPAPI
 import Testing
 import WorkerProtocol
@@ -140,10 +141,10 @@ struct OpenAITestsResponses {
 
     @Test("completion chunks: text, finish, usage")
     func completionChunks() throws {
-        func chunk(_ body: CompletionChunk.Body, usage: Bool) throws -> [String: Any] {
-            try F.object(CompletionChunk(id: "cmpl-9", created: 3, model: "m", body: body, includeUsage: usage).json())
+        func chunk(_ body: StreamChunk.Body, usage: Bool) throws -> [String: Any] {
+            try F.object(StreamChunk(.completion, id: "cmpl-9", created: 3, model: "m", body: body, includeUsage: usage).json())
         }
-        let text = try chunk(.text("Hel"), usage: false)
+        let text = try chunk(.content("Hel"), usage: false)
         #expect(text["object"] as? String == "text_completion")
         #expect(text["id"] as? String == "cmpl-9")
         #expect(text["created"] as? Int == 3)
@@ -170,8 +171,8 @@ struct OpenAITestsResponses {
 
     @Test("chat chunks: start, content, finish, usage")
     func chatChunks() throws {
-        func chunk(_ body: ChatCompletionChunk.Body, usage: Bool = false) throws -> [String: Any] {
-            let chunk = ChatCompletionChunk(id: "c-1", created: 9, model: "m", body: body, includeUsage: usage)
+        func chunk(_ body: StreamChunk.Body, usage: Bool = false) throws -> [String: Any] {
+            let chunk = StreamChunk(.chat, id: "c-1", created: 9, model: "m", body: body, includeUsage: usage)
             return try F.object(chunk.json())
         }
         func choice(_ json: [String: Any]) throws -> [String: Any] {
@@ -211,7 +212,7 @@ struct OpenAITestsResponses {
         let error = APIError.workerFailed("boom")
         #expect(ServerSentEvents.error(error) == Array("data: ".utf8) + error.body() + [0x0A, 0x0A])
         // A chunk whose text holds newlines is still one event: the JSON escapes them.
-        let chunk = ChatCompletionChunk(id: "c", created: 0, model: "m", body: .content("a\n\nb\r\n")).json()
+        let chunk = StreamChunk(.chat, id: "c", created: 0, model: "m", body: .content("a\n\nb\r\n")).json()
         let event = ServerSentEvents.event(chunk)
         #expect(event.filter { $0 == 0x0A }.count == 2)
         #expect(event.suffix(2) == [0x0A, 0x0A])

@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import GenerationTypes
 import Logging
 @testable import Supervisor
 import Testing

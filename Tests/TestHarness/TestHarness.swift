@@ -85,4 +85,25 @@ public struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// A random byte.
+    public mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
+    /// Uniform in [0, 1), 24 bits.
+    public mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
+    /// Uniform in [lo, hi).
+    public mutating func float(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * unit() }
+    /// Roughly normal (a sum of four uniforms, centred), like activations.
+    public mutating func gauss() -> Float { (0 ..< 4).reduce(Float(0)) { s, _ in s + unit() } - 2 }
+    /// Uniform in [lo, hi) through the standard library's conversion.
+    public mutating func uniform(_ lo: Float, _ hi: Float) -> Float { Float.random(in: lo ..< hi, using: &self) }
+    /// Standard normal (Box–Muller).
+    public mutating func gaussian() -> Float {
+        let u1 = Double.random(in: Double.ulpOfOne ..< 1, using: &self)
+        let u2 = Double.random(in: 0 ..< 1, using: &self)
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+    }
+    /// `n` floats uniform in [-scale, scale].
+    public mutating func floats(_ n: Int, scale: Float = 1) -> [Float] {
+        (0 ..< n).map { _ in Float.random(in: -scale ... scale, using: &self) }
+    }
 }

@@ -1,4 +1,5 @@
 import CKernels
+import TestHarness
 import Testing
 import VulkanBackend
 
@@ -25,7 +26,7 @@ struct DeviceTests {
     @Test("RMSNorm on the device matches the CPU kernel")
     func rmsNorm() throws {
         let device = try TestDevice.require()
-        var rng = SeededRandom(state: 7)
+        var rng = SplitMix64(seed: 7)
         let n = 576, rows = 5
         let x = rng.floats(n * rows, scale: 3), w = rng.floats(n)
         let pipeline = try ComputePipeline(device: device, module: SPIRVModules.rms_norm, bindings: 3,

@@ -1,6 +1,7 @@
 import CKernels
 import Foundation
 import GGUF
+import TestHarness
 import Testing
 import VulkanBackend
 
@@ -12,7 +13,7 @@ struct VulkanMatmulTests {
     func matmul(type: GGMLType) throws {
         let device = try TestDevice.require()
         let kernels = try Kernels(device: device, types: [type])
-        var rng = SeededRandom(state: UInt64(type.rawValue) + 11)
+        var rng = SplitMix64(seed: UInt64(type.rawValue) + 11)
         let n = 512, rows = 37
         let w = rng.floats(n * rows, scale: 0.5)
         let wq = try BlockCodec.quantize(type, w)
@@ -46,7 +47,7 @@ struct VulkanMatmulTests {
     func timing() throws {
         let device = try TestDevice.require()
         let kernels = try Kernels(device: device, types: [.q8_0, .q4_1])
-        var rng = SeededRandom(state: 3)
+        var rng = SplitMix64(seed: 3)
         for (type, n, rows) in [(GGMLType.q8_0, 576, 49152), (.q4_1, 576, 1536)] {
             let wq = try BlockCodec.quantize(type, rng.floats(n * rows))
             let bw = try VulkanBuffer(device: device, size: wq.count, kind: .deviceLocal)

@@ -1,3 +1,4 @@
+import GenerationTypes
 import WorkerProtocol
 
 /// One or more instances of every message, with edge values: extremes, unicode, escapes, nil and non-nil optionals.
@@ -113,22 +114,6 @@ enum Fixtures {
         return out
     }
 }
-
-/// SplitMix64: a small seeded generator, so fuzz failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 extension Result where Failure == ProtocolError {
     /// The error's code, or `nil` for a success.
     var errorCode: ProtocolError.Code? {

@@ -1,6 +1,7 @@
 import Testing
 
 import WorkerProtocol
+import TestHarness
 
 /// Framing: splits, concatenation, oversized and empty frames.
 @Suite struct FrameDecoderTests {
@@ -44,7 +45,7 @@ import WorkerProtocol
     @Test func randomChunkingDecodesTheSame() throws {
         let stream = Self.frames.flatMap { $0 }
         let expected = Self.frames.map(Fixtures.payload)
-        var rng = SeededGenerator(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for round in 0..<50 {
             var decoder = FrameDecoder(maxFrameBytes: 1 << 12)
             var payloads: [[UInt8]] = []

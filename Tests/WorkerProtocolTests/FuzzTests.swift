@@ -1,6 +1,7 @@
 import Testing
 
 import WorkerProtocol
+import TestHarness
 
 /// Seeded fuzzing: arbitrary bytes never crash the decoders or grow their buffers without bound.
 @Suite struct FuzzTests {
@@ -35,7 +36,7 @@ import WorkerProtocol
     /// Feeds `bytes` in random chunks, checking the buffer bound after every append.
     static func feed(
         _ bytes: [UInt8], to decoder: inout FrameDecoder, outcomes: inout Outcomes,
-        using rng: inout SeededGenerator
+        using rng: inout SplitMix64
     ) {
         var offset = 0
         while offset < bytes.count {
@@ -57,7 +58,7 @@ import WorkerProtocol
         }
     }
 
-    static func mutate(_ frame: [UInt8], using rng: inout SeededGenerator) -> [UInt8] {
+    static func mutate(_ frame: [UInt8], using rng: inout SplitMix64) -> [UInt8] {
         var bytes = frame
         for _ in 0..<Int.random(in: 1...4, using: &rng) {
             let at = Int.random(in: 0..<max(bytes.count, 1), using: &rng)
@@ -91,7 +92,7 @@ import WorkerProtocol
     }
 
     @Test func randomBytesNeverCrash() {
-        var rng = SeededGenerator(seed: 0x5EED_0001)
+        var rng = SplitMix64(seed: 0x5EED_0001)
         var outcomes = Outcomes()
         var stream = FrameDecoder(maxFrameBytes: 256)
         for i in 0..<2000 {
@@ -112,7 +113,7 @@ import WorkerProtocol
     }
 
     @Test func mutatedFramesNeverCrash() {
-        var rng = SeededGenerator(seed: 0x5EED_0002)
+        var rng = SplitMix64(seed: 0x5EED_0002)
         var outcomes = Outcomes()
         var stream = FrameDecoder()
         var small = FrameDecoder(maxFrameBytes: 300)
@@ -134,7 +135,7 @@ import WorkerProtocol
 
     @Test func streamResynchronizesAfterGarbageFrames() throws {
         // Well-framed garbage payloads between valid frames: each garbage frame is one error, the rest decode.
-        var rng = SeededGenerator(seed: 0x5EED_0003)
+        var rng = SplitMix64(seed: 0x5EED_0003)
         var decoder = FrameDecoder(maxFrameBytes: 1024)
         var decoded: [SupervisorMessage] = []
         var failures = 0

@@ -1,4 +1,6 @@
 import Foundation
+import GenerationTypes
+import TestHarness
 import Testing
 import WorkerProtocol
 
@@ -69,7 +71,7 @@ struct WorkerTests {
             && refused["stoplen"]?.error?.message.contains("257 bytes") == true)
         #expect(refused["stopempty"]?.error?.code == .badRequest)
         // Random frames from a seeded generator: the worker answers or ignores, and still serves.
-        var rng = SplitMix(seed: 0x5eed)
+        var rng = SplitMix64(seed: 0x5eed)
         for _ in 0 ..< 200 {
             let n = Int.random(in: 0 ... 300, using: &rng)
             var payload = (0 ..< n).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
@@ -302,18 +304,5 @@ enum TinyModel {
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { throw TestFailure("synth-model failed") }
         return path
-    }
-}
-
-/// A seeded generator, so a failing random-frame case can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import GenerationTypes
 import WorkerProtocol
 
 /// The answer to a non-streaming `/v1/completions` request:

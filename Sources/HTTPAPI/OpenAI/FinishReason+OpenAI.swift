@@ -1,3 +1,4 @@
+import GenerationTypes
 import WorkerProtocol
 
 extension FinishReason {

@@ -1,3 +1,4 @@
+import GenerationTypes
 import WorkerProtocol
 
 /// A decoded `/v1/completions` or `/v1/chat/completions` request: what the server routes to a worker.

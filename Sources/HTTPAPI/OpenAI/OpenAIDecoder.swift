@@ -1,3 +1,4 @@
+import GenerationTypes
 import WorkerProtocol
 
 /// Decodes the JSON bodies of `POST /v1/completions` and `POST /v1/chat/completions` into an

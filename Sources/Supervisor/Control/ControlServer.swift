@@ -1,6 +1,7 @@
 import ControlProtocol
 import CProcess
 import Foundation
+import GenerationTypes
 import Logging
 import ServiceLifecycle
 import Synchronization

@@ -10,4 +10,6 @@ struct RollingRestart: Equatable {
     var slot: String
     var mode: Mode
     var why: String
+    /// The incarnation being replaced, once the restart has begun.
+    var replacing: UInt64?
 }

@@ -13,9 +13,9 @@ struct Slot {
     var launch: WorkerLaunch
     var policy: RestartPolicy
     /// The incarnation serving (or starting to).
-    var current: WorkerInstance?
+    var current: (any SupervisedWorker)?
     /// Its replacement during a make-before-break restart.
-    var next: WorkerInstance?
+    var next: (any SupervisedWorker)?
     /// State shown while no incarnation exists.
     var idleState: SupervisedState = .stopped
     /// Whether the slot should be running (false after `stop`).
@@ -30,6 +30,8 @@ struct Slot {
     /// How the degraded episode's last failure ended (the degrading one, then each probe): a probe that fails
     /// the same way is logged at debug.
     var lastFailure: ExitReason?
+    /// Incarnations (current, next) that have been ready: a later busy → ready is not a new start.
+    var readyIncarnations: Set<UInt64> = []
     /// While degraded: lowers the probes' own log lines to debug until one of them is ready.
     var probeQuieting: ProbeQuieting?
 

@@ -21,6 +21,10 @@ extension WorkerPool {
                           metadata: ["event": "rolling_switch", "worker": "\(slots[i].name)"])
         }
         guard slots[i].current?.incarnation == incarnation else { return }
+        if let r = rolling, r.slot == slots[i].name, r.mode == .drainFirst, r.replacing != incarnation {
+            // Drain-first: done once the slot serves again, so the next worker's restart waits for it.
+            finishRolling(ok: true)
+        }
         slots[i].nextScheduledRestart = scheduledRestartTime(after: now)
         if slots[i].degradedBy != nil { failBack(slotIndex: i) }
         tellReadyIfServing()
@@ -30,11 +34,13 @@ extension WorkerPool {
                        group: inout DiscardingTaskGroup) {
         if let r = retiring.firstIndex(where: { $0.instance.incarnation == incarnation }) {
             retiring.remove(at: r)
+            if let i = index(of: name) { slots[i].readyIncarnations.remove(incarnation) }
             if rolling?.slot == name && rolling?.mode == .makeBeforeBreak { finishRolling(ok: true) }
             removeRetiredFallbacks()
             return
         }
         guard let i = index(of: name) else { return }
+        slots[i].readyIncarnations.remove(incarnation)
         if slots[i].next?.incarnation == incarnation {
             slots[i].next = nil
             logger.error("rolling restart: the replacement failed (\(outcome.summary)); the old worker keeps serving",
@@ -46,7 +52,12 @@ extension WorkerPool {
         guard slots[i].current?.incarnation == incarnation else { return }
         slots[i].current = nil
         slots[i].lastExit = outcome.summary
-        if rolling?.slot == name && rolling?.mode == .drainFirst { finishRolling(ok: true) }
+        // A drain-first restart goes on past the old worker's requested exit until the replacement is ready
+        // (`becameReady`); it ends here if the slot is not to run again, or a worker of it failed.
+        if rolling?.slot == name && rolling?.mode == .drainFirst
+            && (outcome.reason != .stopped || shuttingDown || !slots[i].wanted) {
+            finishRolling(ok: false)
+        }
         if shuttingDown || !slots[i].wanted {
             slots[i].idleState = .stopped
             removeRetiredFallbacks()

@@ -47,6 +47,7 @@ extension WorkerPool {
             let r = rollingQueue.removeFirst()
             guard let i = index(of: r.slot), let current = slots[i].current, slots[i].state.isRunning else { continue }
             rolling = r
+            rolling?.replacing = current.incarnation
             logger.notice("rolling restart of \(r.slot) (\(r.why), \(r.mode.rawValue))", metadata: [
                 "event": "rolling_start", "worker": "\(r.slot)", "reason": "\(r.why)", "mode": "\(r.mode.rawValue)",
             ])

@@ -30,7 +30,7 @@ extension WorkerPool {
     func publish() {
         let now = clock.now
         var rows: [PoolStatus.Row] = []
-        var serving: [String: WorkerInstance] = [:]
+        var serving: [String: any SupervisedWorker] = [:]
         for slot in slots {
             let s = slot.current?.snapshot
             let beat = s?.lastHeartbeat

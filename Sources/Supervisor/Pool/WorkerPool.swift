@@ -31,6 +31,9 @@ public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
     let logger: Logger
     let notifier: SystemdNotifier
     let workerBinary: String
+    let makeWorker: WorkerFactory
+    /// How often the loop checks timers (restarts due, scheduled restarts, start-up extensions).
+    let tick: Duration
     let environment: [String: String]
     let events: AsyncStream<Event>
     let inbox: AsyncStream<Event>.Continuation
@@ -40,13 +43,13 @@ public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
     let lock = NSLock()
     var published: PoolStatus
     var lastLoopTurn = ContinuousClock.now
-    var instancesByName: [String: WorkerInstance] = [:]
+    var instancesByName: [String: any SupervisedWorker] = [:]
     var changeObservers: [@Sendable () -> Void] = []
 
     // Owned by the event loop.
     var config: SupervisorConfig
     var slots: [Slot] = []
-    var retiring: [(slot: String, instance: WorkerInstance)] = []
+    var retiring: [(slot: String, instance: any SupervisedWorker)] = []
     var rolling: RollingRestart?
     var rollingQueue: [RollingRestart] = []
     var incarnations: UInt64 = 0
@@ -64,9 +67,14 @@ public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
     ///   - workerBinary: the `vkserve-worker` executable.
     ///   - environment: the workers' environment (systemd's variables are removed from it).
     ///   - waitForListener: tell systemd READY=1 only after ``listenerIsUp()`` as well.
+    ///   - makeWorker: makes each incarnation (default: a `vkserve-worker` process, ``processes``).
+    ///   - tick: how often timers are checked.
     public init(config: SupervisorConfig, workerBinary: String, environment: [String: String], notifier: SystemdNotifier,
-                logger: Logger, waitForListener: Bool = false) {
+                logger: Logger, waitForListener: Bool = false, makeWorker: @escaping WorkerFactory = WorkerPool.processes,
+                tick: Duration = .milliseconds(250)) {
         listenerUp = !waitForListener
+        self.makeWorker = makeWorker
+        self.tick = tick
         self.config = config
         self.workerBinary = workerBinary
         self.environment = SystemdNotifier.childEnvironment(environment)
@@ -76,6 +84,12 @@ public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
         published = PoolStatus(rows: [], degraded: false, degradedReason: nil, summary: "starting", pid: getpid(),
                                version: ProductVersion.string, uptimeS: 0, transitions: [:], exits: [:])
         slots = plan.slots
+    }
+
+    /// Real workers: a `vkserve-worker` process per incarnation, over its socket.
+    public static let processes: WorkerFactory = { spec in
+        WorkerInstance(name: spec.name, incarnation: spec.incarnation, launch: spec.launch, health: spec.health,
+                       logger: spec.logger, onStateChange: spec.onStateChange)
     }
 
     /// Slots, command lines and restart policy as the current configuration has them.
@@ -102,7 +116,7 @@ public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
     }
 
     /// Incarnations that can take a request now, least loaded first.
-    public var servingInstances: [WorkerInstance] {
+    public var servingInstances: [any SupervisedWorker] {
         lock.lock()
         let all = Array(instancesByName.values)
         lock.unlock()
@@ -113,7 +127,7 @@ public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
     public var servingLinks: [any WorkerLink] { servingInstances }
 
     /// The running incarnation in slot `name`, if any.
-    public func instance(named name: String) -> WorkerInstance? {
+    public func instance(named name: String) -> (any SupervisedWorker)? {
         lock.lock()
         defer { lock.unlock() }
         return instancesByName[name]
@@ -138,12 +152,13 @@ public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
 
     public func run() async throws {
         let inbox = self.inbox
+        let tick = self.tick
         try? FileManager.default.createDirectory(atPath: config.runtimeDir, withIntermediateDirectories: true)
         logger.info("starting \(slots.count) workers", metadata: ["event": "pool_start"])
         await withDiscardingTaskGroup { group in
             group.addTask {
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(250))
+                    try? await Task.sleep(for: tick)
                     inbox.yield(.tick)
                 }
             }
@@ -183,7 +198,10 @@ public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
             extendStartWhileLoading(now: now)
         case .state(let name, let incarnation, let state):
             transitions[state.rawValue, default: 0] += 1
-            guard state == .ready, let i = index(of: name) else { return }
+            // Only an incarnation's first ready is a start: its later busy → ready turns must not reschedule its
+            // restart (a worker with gaps in its load would never be restarted) or fail back again.
+            guard state == .ready, let i = index(of: name), !slots[i].readyIncarnations.contains(incarnation) else { return }
+            slots[i].readyIncarnations.insert(incarnation)
             becameReady(slotIndex: i, incarnation: incarnation, now: now)
         case .ended(let name, let incarnation, let outcome):
             exits[outcome.reason.rawValue, default: 0] += 1
@@ -225,21 +243,22 @@ public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
         run(instance, slot: slot.name, group: &group)
     }
 
-    func makeInstance(for slot: Slot) -> WorkerInstance {
+    func makeInstance(for slot: Slot) -> any SupervisedWorker {
         incarnations += 1
         var launch = slot.launch
         launch.socketPath = "\(config.runtimeDir)/\(slot.name).\(incarnations).sock"
         let inbox = self.inbox
         let name = slot.name
+        let incarnation = incarnations
         // A failover probe is expected to fail: its lines are quieted until it is ready (see ProbeQuieting).
         let logger = slot.probeQuieting?.logger(wrapping: logger) ?? logger
-        return WorkerInstance(name: slot.name, incarnation: incarnations, launch: launch, health: config.health,
-                              logger: logger) { instance, state in
-            inbox.yield(.state(slot: name, incarnation: instance.incarnation, state))
-        }
+        return makeWorker(WorkerSpec(name: name, incarnation: incarnation, launch: launch, health: config.health,
+                                     logger: logger) { state in
+            inbox.yield(.state(slot: name, incarnation: incarnation, state))
+        })
     }
 
-    func run(_ instance: WorkerInstance, slot name: String, group: inout DiscardingTaskGroup) {
+    func run(_ instance: any SupervisedWorker, slot name: String, group: inout DiscardingTaskGroup) {
         let inbox = self.inbox
         group.addTask {
             let outcome = await instance.run()

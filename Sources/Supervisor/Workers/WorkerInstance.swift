@@ -12,14 +12,14 @@ import WorkerProtocol
 /// threads read (the snapshot, the link's writer, the open requests), not a second writer. Two threads of its own
 /// block on the socket and post to that stream (see ARCHITECTURE.md, "Threads"): the link reader (connects, then
 /// reads frames) and the `LinkWriter`.
-public final class WorkerInstance: WorkerLink, @unchecked Sendable {
+public final class WorkerInstance: SupervisedWorker, @unchecked Sendable {
     public let name: String
     public let incarnation: UInt64
     public let launch: WorkerLaunch
 
     private let health: SupervisorConfig.Health
     private let logger: Logger
-    private let onStateChange: @Sendable (WorkerInstance, SupervisedState) -> Void
+    private let onStateChange: @Sendable (SupervisedState) -> Void
     private let events: AsyncStream<Event>
     private let inbox: AsyncStream<Event>.Continuation
     private let clock = ContinuousClock()
@@ -55,7 +55,7 @@ public final class WorkerInstance: WorkerLink, @unchecked Sendable {
 
     init(
         name: String, incarnation: UInt64, launch: WorkerLaunch, health: SupervisorConfig.Health, logger: Logger,
-        onStateChange: @escaping @Sendable (WorkerInstance, SupervisedState) -> Void
+        onStateChange: @escaping @Sendable (SupervisedState) -> Void
     ) {
         self.name = name
         self.incarnation = incarnation
@@ -138,7 +138,7 @@ public final class WorkerInstance: WorkerLink, @unchecked Sendable {
     // MARK: the event loop
 
     /// Starts the process and follows it until it has exited; returns how it ended.
-    func run() async -> InstanceOutcome {
+    public func run() async -> InstanceOutcome {
         setState(.starting)
         try? FileManager.default.removeItem(atPath: launch.socketPath)
         let spawnedAt = clock.now
@@ -377,7 +377,7 @@ public final class WorkerInstance: WorkerLink, @unchecked Sendable {
         logger.info("\(old.rawValue) → \(state.rawValue)", metadata: [
             "event": "state", "from": "\(old.rawValue)", "to": "\(state.rawValue)",
         ])
-        onStateChange(self, state)
+        onStateChange(state)
     }
 
     private func requestStream(_ id: String) -> AsyncStream<RequestEvent>.Continuation? {

@@ -5,7 +5,7 @@
 /// does reach the decoding `init(from:)`, so every number of the protocol is decoded through these
 /// helpers, which rethrow it as `DecodingError.dataCorrupted` at the right path.
 extension KeyedDecodingContainer {
-    func decodeNumber<T: Decodable & Numeric>(_ type: T.Type, forKey key: Key) throws -> T {
+    package func decodeNumber<T: Decodable & Numeric>(_ type: T.Type, forKey key: Key) throws -> T {
         do {
             return try decode(T.self, forKey: key)
         } catch let error as DecodingError {
@@ -15,7 +15,7 @@ extension KeyedDecodingContainer {
         }
     }
 
-    func decodeNumberIfPresent<T: Decodable & Numeric>(_ type: T.Type, forKey key: Key) throws -> T? {
+    package func decodeNumberIfPresent<T: Decodable & Numeric>(_ type: T.Type, forKey key: Key) throws -> T? {
         do {
             return try decodeIfPresent(T.self, forKey: key)
         } catch let error as DecodingError {
@@ -26,7 +26,7 @@ extension KeyedDecodingContainer {
     }
 
     /// An array of numbers, each decoded with its index in the path.
-    func decodeNumbers<T: Decodable & Numeric>(_ type: T.Type, forKey key: Key) throws -> [T] {
+    package func decodeNumbers<T: Decodable & Numeric>(_ type: T.Type, forKey key: Key) throws -> [T] {
         var array = try nestedUnkeyedContainer(forKey: key)
         var out: [T] = []
         out.reserveCapacity(array.count ?? 0)
@@ -44,8 +44,8 @@ extension KeyedDecodingContainer {
     }
 }
 
-enum NumberDecoding {
-    static func doesNotFit(_ type: Any.Type, _ error: any Error, at path: [any CodingKey]) -> DecodingError {
+package enum NumberDecoding {
+    package static func doesNotFit(_ type: Any.Type, _ error: any Error, at path: [any CodingKey]) -> DecodingError {
         let number = parsedNumber(in: error).map { "number \($0)" } ?? "number"
         return .dataCorrupted(
             DecodingError.Context(codingPath: path, debugDescription: "\(number) does not fit in \(type)"))
