@@ -111,5 +111,19 @@ extension EndToEnd {
             #expect(last.terminationStatus == 0 && lastText.count > 200, "drained on SIGTERM: \(lastText)")
             #expect(s.notify.assignments.contains("STOPPING=1"))
         }
+
+        @Test("a worker from another release (another protocol version in its hello) is killed, named as such")
+        func protocolMismatch() throws {
+            let fake = Paths.root.appendingPathComponent("Tests/clients/wrong_protocol_worker.py").path
+            let s = try Supervised(workers: "vulkan = 0\ncpu = 1",
+                                   launcher: ["/bin/sh", "-c", "exec \"$0\" \"$@\" --worker-binary '\(fake)'"])
+            try waitUntil("the mismatch to end the worker", timeout: 30) {
+                (try? s.row("cpu-0"))?.lastExit?.hasPrefix("protocol_mismatch") == true
+            }
+            #expect(s.log.contains("speaks protocol 99 and this vkserved 1"), "\(s.log.suffix(2000))")
+            #expect(try s.status().exits["protocol_mismatch", default: 0] >= 1)
+            #expect(try !s.row("cpu-0").state.isRunning)
+            #expect(try s.terminate() == 0)
+        }
     }
 }

@@ -18,6 +18,9 @@ public enum ExitReason: String, Sendable, Codable, CaseIterable {
     case deviceLost = "device_lost"
     case badModel = "bad_model"
     case badArguments = "bad_arguments"
+    /// Killed by the supervisor: the worker's hello names another protocol version (a vkserve-worker from
+    /// another release than vkserved).
+    case protocolMismatch = "protocol_mismatch"
     /// Exited 0 without being asked to.
     case unexpectedExit = "unexpected_exit"
     /// The executable could not be started.

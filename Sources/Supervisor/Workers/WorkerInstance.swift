@@ -237,6 +237,15 @@ public final class WorkerInstance: SupervisedWorker, @unchecked Sendable {
     private func receive(_ message: WorkerMessage, at now: ContinuousClock.Instant) {
         switch message {
         case .hello(let hello):
+            do throws(ProtocolError) {
+                try WireFormat.checkVersion(hello.version)
+            } catch {
+                let message = "the worker speaks protocol \(hello.version) and this vkserved \(WireFormat.version): "
+                    + "\(launch.executable) is from another release; install vkserved and vkserve-worker together "
+                    + "(or point worker_binary at the matching one)"
+                _ = killFor(.protocolMismatch, message)
+                return
+            }
             update { $0.device = hello.device }
             if snapshot.state == .starting { setState(.loading) }
         case .loadProgress(let progress):
