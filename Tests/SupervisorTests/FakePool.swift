@@ -27,8 +27,9 @@ final class FakePool: WorkerSource, @unchecked Sendable {
 
     func onChange(_ body: @escaping @Sendable () -> Void) { lock.withLock { observers.append(body) } }
 
-    /// Sets each worker's state (those running take requests), with `retryIn` for rows backing off; then signals.
-    func set(_ states: [(FakeWorker, SupervisedState)], retryIn: Double? = nil) {
+    /// Sets each worker's state (those running take requests), with `retryIn` for rows backing off; then signals
+    /// the router unless `signal` is false (from inside a dispatch, which holds the router's lock).
+    func set(_ states: [(FakeWorker, SupervisedState)], retryIn: Double? = nil, signal: Bool = true) {
         let observers = lock.withLock {
             rows = states.map { worker, state in
                 PoolStatus.Row(name: worker.name, state: state, backend: "cpu",
@@ -37,6 +38,6 @@ final class FakePool: WorkerSource, @unchecked Sendable {
             serving = states.filter { $0.1.isRunning }.map(\.0)
             return self.observers
         }
-        for o in observers { o() }
+        if signal { for o in observers { o() } }
     }
 }

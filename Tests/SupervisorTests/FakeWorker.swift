@@ -17,6 +17,13 @@ final class FakeWorker: WorkerLink, @unchecked Sendable {
         set { lock.withLock { refusal = newValue } }
     }
     private var refusal: ErrorReply.Code?
+    /// Runs when a request is refused, before the refusal is delivered (with the router's lock held: it must
+    /// not call back into the router).
+    var onRefusal: (@Sendable () -> Void)? {
+        get { lock.withLock { refusalHook } }
+        set { lock.withLock { refusalHook = newValue } }
+    }
+    private var refusalHook: (@Sendable () -> Void)?
 
     init(_ name: String) { self.name = name }
 
@@ -33,6 +40,7 @@ final class FakeWorker: WorkerLink, @unchecked Sendable {
             return self.refusal
         }
         if let refused {
+            onRefusal?()
             continuation.yield(.refused(ErrorReply(id: request.id, code: refused, message: "\(name) refuses")))
             continuation.finish()
         }
