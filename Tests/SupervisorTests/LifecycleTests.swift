@@ -71,7 +71,7 @@ extension EndToEnd {
             let entry = try #require(ready.first)
             #expect((entry["VKSERVE_WORKER"] as? String)?.hasPrefix("cpu-") == true)
             #expect(entry["PRIORITY"] as? String == "6")
-            #expect((entry["CODE_FILE"] as? String)?.hasSuffix("WorkerInstance.swift") == true)
+            #expect((entry["CODE_FILE"] as? String)?.hasSuffix("WorkerInstance+Loop.swift") == true)
             #expect(entry["CODE_LINE"] != nil && entry["CODE_FUNC"] != nil)
             let exits = try s.journal(["VKSERVE_EVENT=exit", "VKSERVE_REASON=stopped"])
             #expect(!exits.isEmpty)

@@ -112,7 +112,10 @@ struct RouterTests {
         let a = FakeWorker("a")
         let r = router(FakePool([a]), slots: 1)
         _ = try await r.admit(request("1"), deadline: soon())
-        async let late = r.admit(request("2"), deadline: soon(0.05))
+        // The deadline is taken here: an `async let`'s arguments are evaluated when its task runs, which on a busy
+        // machine may be after the pump below (and then nothing would pump again).
+        let deadline = soon(0.05)
+        async let late = r.admit(request("2"), deadline: deadline)
         // Past its deadline the next pump fails it (the admission's own pump, when this test was slow to get there).
         try await Task.sleep(for: .milliseconds(60))
         r.pump()
