@@ -16,7 +16,7 @@ struct PoolTests {
     /// ones where a slow run must not change the outcome: stable_after and fatal_retry an hour).
     static func config(vulkan: Int = 0, cpu: Int = 1, _ edit: (inout SupervisorConfig) -> Void = { _ in }) -> SupervisorConfig {
         var c = SupervisorConfig()
-        c.runtimeDir = NSTemporaryDirectory() + "vks-pool-\(getpid())"
+        c.runtimeDir = NSTemporaryDirectory() + "vks-pool-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         c.workers.vulkan = vulkan
         c.workers.cpu = cpu
         c.restart.backoffInitial = .milliseconds(10)
@@ -36,11 +36,22 @@ struct PoolTests {
         let pool = WorkerPool(config: config, workerBinary: "/nonexistent/vkserve-worker", environment: [:],
                               notifier: SystemdNotifier(environment: [:]), logger: Self.quiet,
                               makeWorker: workers.factory, tick: .milliseconds(2))
+        defer { try? FileManager.default.removeItem(atPath: config.runtimeDir) }  // the pool creates it
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pool.run() }
             defer { group.cancelAll() }
             try await body(pool, workers)
         }
+    }
+
+    /// cpu-0's first worker, ready with 1 MiB resident (room for a second copy: make-before-break), then an
+    /// operator restart of it.
+    func restartWithRoom(_ pool: WorkerPool, _ workers: ScriptedWorkers) async throws -> ScriptedWorker {
+        let old = try await incarnation(1, of: "cpu-0", in: workers)
+        old.ready(rss: 1 << 20)
+        try await until("ready") { pool.status.readyCount == 1 }
+        pool.perform(.restart(["cpu-0"]))
+        return old
     }
 
     /// Waits until `condition` holds. The bound is generous on purpose: beside the engine suites' compute on two
@@ -153,10 +164,7 @@ struct PoolTests {
     @Test("make-before-break: the replacement starts beside the old worker, which is stopped once it is ready")
     func makeBeforeBreak() async throws {
         try await withPool(Self.config()) { pool, workers in
-            let old = try await incarnation(1, of: "cpu-0", in: workers)
-            old.ready(rss: 1 << 20)  // 1 MiB resident: the host has room for a second copy
-            try await until("ready") { pool.status.readyCount == 1 }
-            pool.perform(.restart(["cpu-0"]))
+            let old = try await restartWithRoom(pool, workers)
             let new = try await incarnation(2, of: "cpu-0", in: workers)
             try await until("the replacement shown") { row(pool, "cpu-0")?.shadow != nil }
             #expect(old.asked.isEmpty, "the old worker serves until the replacement is ready")
@@ -171,10 +179,7 @@ struct PoolTests {
     @Test("a replacement that fails to start leaves the old worker serving")
     func failedReplacement() async throws {
         try await withPool(Self.config()) { pool, workers in
-            let old = try await incarnation(1, of: "cpu-0", in: workers)
-            old.ready(rss: 1 << 20)
-            try await until("ready") { pool.status.readyCount == 1 }
-            pool.perform(.restart(["cpu-0"]))
+            let old = try await restartWithRoom(pool, workers)
             try await incarnation(2, of: "cpu-0", in: workers).exit(.badModel)
             try await until("rolling abandoned") { row(pool, "cpu-0")?.shadow == nil }
             #expect(old.asked.isEmpty && row(pool, "cpu-0")?.state == .ready)

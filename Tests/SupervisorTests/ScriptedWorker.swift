@@ -103,12 +103,12 @@ final class ScriptedWorker: SupervisedWorker, @unchecked Sendable {
     func abandon(_ id: String, with event: RequestEvent) -> Bool { false }
 
     private func set(_ new: SupervisedState) {
-        let changed: Bool = lock.withLock {
-            guard state != new, outcome == nil else { return false }
-            state = new
-            return true
+        let old: SupervisedState? = lock.withLock {
+            guard state != new, outcome == nil else { return nil }
+            defer { state = new }
+            return state
         }
-        if changed { spec.onStateChange(new) }
+        if let old { spec.onStateChange(old, new) }
     }
 
     private func finish(_ o: InstanceOutcome) {

@@ -30,8 +30,6 @@ struct Slot {
     /// How the degraded episode's last failure ended (the degrading one, then each probe): a probe that fails
     /// the same way is logged at debug.
     var lastFailure: ExitReason?
-    /// Incarnations (current, next) that have been ready: a later busy → ready is not a new start.
-    var readyIncarnations: Set<UInt64> = []
     /// While degraded: lowers the probes' own log lines to debug until one of them is ready.
     var probeQuieting: ProbeQuieting?
 

@@ -25,8 +25,8 @@ public struct WorkerSpec: Sendable {
     public var launch: WorkerLaunch
     public var health: SupervisorConfig.Health
     public var logger: Logger
-    /// To be called on every change of the worker's state.
-    public var onStateChange: @Sendable (SupervisedState) -> Void
+    /// To be called on every change of the worker's state, with the state it left.
+    public var onStateChange: @Sendable (_ from: SupervisedState, _ to: SupervisedState) -> Void
 }
 
 /// Makes the pool's worker incarnations; ``WorkerPool/processes`` starts real `vkserve-worker` processes.

@@ -34,13 +34,11 @@ extension WorkerPool {
                        group: inout DiscardingTaskGroup) {
         if let r = retiring.firstIndex(where: { $0.instance.incarnation == incarnation }) {
             retiring.remove(at: r)
-            if let i = index(of: name) { slots[i].readyIncarnations.remove(incarnation) }
             if rolling?.slot == name && rolling?.mode == .makeBeforeBreak { finishRolling(ok: true) }
             removeRetiredFallbacks()
             return
         }
         guard let i = index(of: name) else { return }
-        slots[i].readyIncarnations.remove(incarnation)
         if slots[i].next?.incarnation == incarnation {
             slots[i].next = nil
             logger.error("rolling restart: the replacement failed (\(outcome.summary)); the old worker keeps serving",

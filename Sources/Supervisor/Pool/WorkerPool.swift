@@ -19,7 +19,7 @@ import WorkerProtocol
 /// lock-guarded part is what other threads read).
 public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
     enum Event: Sendable {
-        case state(slot: String, incarnation: UInt64, SupervisedState)
+        case state(slot: String, incarnation: UInt64, from: SupervisedState, to: SupervisedState)
         case ended(slot: String, incarnation: UInt64, InstanceOutcome)
         case command(PoolCommand)
         case reload(SupervisorConfig)
@@ -196,12 +196,11 @@ public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
             scheduleRestarts(now: now)
             advanceRolling(group: &group)
             extendStartWhileLoading(now: now)
-        case .state(let name, let incarnation, let state):
-            transitions[state.rawValue, default: 0] += 1
-            // Only an incarnation's first ready is a start: its later busy → ready turns must not reschedule its
-            // restart (a worker with gaps in its load would never be restarted) or fail back again.
-            guard state == .ready, let i = index(of: name), !slots[i].readyIncarnations.contains(incarnation) else { return }
-            slots[i].readyIncarnations.insert(incarnation)
+        case .state(let name, let incarnation, let from, let to):
+            transitions[to.rawValue, default: 0] += 1
+            // Only ready after starting or loading is a start: a busy → ready turn must not reschedule the
+            // worker's restart (a worker with gaps in its load would never be restarted) or fail back again.
+            guard to == .ready, from != .busy, let i = index(of: name) else { return }
             becameReady(slotIndex: i, incarnation: incarnation, now: now)
         case .ended(let name, let incarnation, let outcome):
             exits[outcome.reason.rawValue, default: 0] += 1
@@ -253,8 +252,8 @@ public final class WorkerPool: Service, WorkerSource, @unchecked Sendable {
         // A failover probe is expected to fail: its lines are quieted until it is ready (see ProbeQuieting).
         let logger = slot.probeQuieting?.logger(wrapping: logger) ?? logger
         return makeWorker(WorkerSpec(name: name, incarnation: incarnation, launch: launch, health: config.health,
-                                     logger: logger) { state in
-            inbox.yield(.state(slot: name, incarnation: incarnation, state))
+                                     logger: logger) { from, to in
+            inbox.yield(.state(slot: name, incarnation: incarnation, from: from, to: to))
         })
     }
 

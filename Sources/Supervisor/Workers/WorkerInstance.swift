@@ -21,7 +21,7 @@ public final class WorkerInstance: SupervisedWorker, @unchecked Sendable {
 
     let health: SupervisorConfig.Health
     let logger: Logger
-    let onStateChange: @Sendable (SupervisedState) -> Void
+    let onStateChange: @Sendable (_ from: SupervisedState, _ to: SupervisedState) -> Void
     let events: AsyncStream<Event>
     let inbox: AsyncStream<Event>.Continuation
     let clock = ContinuousClock()
@@ -57,7 +57,7 @@ public final class WorkerInstance: SupervisedWorker, @unchecked Sendable {
 
     init(
         name: String, incarnation: UInt64, launch: WorkerLaunch, health: SupervisorConfig.Health, logger: Logger,
-        onStateChange: @escaping @Sendable (SupervisedState) -> Void
+        onStateChange: @escaping @Sendable (_ from: SupervisedState, _ to: SupervisedState) -> Void
     ) {
         self.name = name
         self.incarnation = incarnation
@@ -160,7 +160,7 @@ public final class WorkerInstance: SupervisedWorker, @unchecked Sendable {
         logger.info("\(old.rawValue) → \(state.rawValue)", metadata: [
             "event": "state", "from": "\(old.rawValue)", "to": "\(state.rawValue)",
         ])
-        onStateChange(state)
+        onStateChange(old, state)
     }
 
     func requestStream(_ id: String) -> AsyncStream<RequestEvent>.Continuation? {
