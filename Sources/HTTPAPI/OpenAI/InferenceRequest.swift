@@ -2,6 +2,11 @@ import GenerationTypes
 import WorkerProtocol
 
 /// A decoded `/v1/completions` or `/v1/chat/completions` request: what the server routes to a worker.
+///
+/// What the worker is asked to do is the wire's own type, ``generation`` (a `GenerateRequest`), so a request is
+/// built once by ``OpenAIDecoder`` and sent as it is; this type adds only what the HTTP side needs (the endpoint,
+/// the model's name, streaming). Its fields read through: `request.maxTokens` is `request.generation.maxTokens`.
+@dynamicMemberLookup
 public struct InferenceRequest: Sendable, Equatable {
     /// Which endpoint the request came from, and so which response shapes it gets.
     public enum Kind: String, Sendable, Equatable {
@@ -15,20 +20,15 @@ public struct InferenceRequest: Sendable, Equatable {
     public var kind: Kind
     /// The model, as named by the request or the served model when it named none.
     public var model: String
-    /// Text or token ids (completions) or a conversation (chat).
-    public var prompt: Prompt
-    /// Sampling, with OpenAI's defaults for what the request left out (see ``OpenAIDecoder``).
-    public var sampling: Sampling
-    /// The most tokens to generate, at least 1.
-    public var maxTokens: Int
-    /// Up to 16 non-empty stop strings of at most 256 bytes each (`OpenAIDecoder.maxStopStrings`, `maxStopBytes`).
-    public var stop: [String]
+    /// What to generate: prompt, sampling (OpenAI's defaults for what the request left out, see
+    /// ``OpenAIDecoder``), at least one token, up to 16 stop strings of at most 256 bytes
+    /// (`OpenAIDecoder.maxStopStrings`, `maxStopBytes`) and `ignore_eos`. Its `id` is empty and its
+    /// deadline unset until the request is routed (``generateRequest(id:deadlineMs:)``).
+    public var generation: GenerateRequest
     /// Whether to answer with server-sent events.
     public var stream: Bool
     /// `stream_options.include_usage`: end the stream with a usage-only chunk (only with ``stream``).
     public var includeUsage: Bool
-    /// `ignore_eos`: keep generating through end-of-sequence tokens until `maxTokens` or a stop string.
-    public var ignoreEos: Bool
 
     /// A request with every field given. (`echo`, `n` and the other parameters the server does not
     /// support have no field: ``OpenAIDecoder`` refuses all but their default values.)
@@ -38,20 +38,25 @@ public struct InferenceRequest: Sendable, Equatable {
     ) {
         self.kind = kind
         self.model = model
-        self.prompt = prompt
-        self.sampling = sampling
-        self.maxTokens = maxTokens
-        self.stop = stop
+        self.generation = GenerateRequest(
+            id: "", prompt: prompt, sampling: sampling, maxTokens: maxTokens, stop: stop, ignoreEos: ignoreEos,
+            addSpecial: true)
         self.stream = stream
         self.includeUsage = includeUsage
-        self.ignoreEos = ignoreEos
+    }
+
+    /// A field of ``generation``.
+    public subscript<Value>(dynamicMember field: WritableKeyPath<GenerateRequest, Value>) -> Value {
+        get { generation[keyPath: field] }
+        set { generation[keyPath: field] = newValue }
     }
 
     /// The worker's `generate` request for this, with request id `id` and deadline `deadlineMs` from receipt.
-    /// Text prompts get the model's special tokens (BOS) added; end-of-sequence is honoured unless ``ignoreEos``.
+    /// Text prompts get the model's special tokens (BOS) added; end-of-sequence is honoured unless `ignoreEos`.
     public func generateRequest(id: String, deadlineMs: Int?) -> GenerateRequest {
-        GenerateRequest(
-            id: id, prompt: prompt, sampling: sampling, maxTokens: maxTokens, stop: stop, ignoreEos: ignoreEos,
-            deadlineMs: deadlineMs, addSpecial: true)
+        var request = generation
+        request.id = id
+        request.deadlineMs = deadlineMs
+        return request
     }
 }
