@@ -128,7 +128,7 @@ let package = Package(
             ]
         ),
         // Helpers shared by the end-to-end test targets (paths, polling, commands, free ports).
-        .target(name: "TestHarness", path: "Tests/TestHarness"),
+        .target(name: "TestHarness", dependencies: ["ControlProtocol"], path: "Tests/TestHarness"),
         // llama.cpp's reference outputs for synthetic models of each architecture.
         .target(name: "EngineFixtures", dependencies: ["Engine", "GGUF"], path: "Tests/EngineFixtures"),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestHarness"]),
@@ -136,6 +136,8 @@ let package = Package(
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "GGUF", "TestHarness"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "CPUBackend", "GGUF", "Tokenizer", "GenerationTypes", "TestHarness", "EngineFixtures"],
                     exclude: ["Data"]),
+        // The CPU backend's contract (batching, slots, threads, refusals) on the real models.
+        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Engine", "TestHarness"]),
         .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol", "GenerationTypes", "TestHarness"]),
         .testTarget(name: "VulkanBackendTests", dependencies: ["VulkanBackend", "CKernels", "GGUF", "Engine", "CPUBackend", "EngineFixtures", "TestHarness"]),
         // Runs the built `vkserve` binary as a user would.

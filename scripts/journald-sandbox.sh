@@ -9,7 +9,7 @@
 # /etc/systemd/journald.conf: what journald writes lives and dies with the namespace. (The three
 # mount points are created with mkdir -p if the host lacks them: empty folders, nothing else.)
 #
-# When journald's socket /run/systemd/journal/socket is up (at most 5 s), journald's PID is
+# When journald's socket /run/systemd/journal/socket is up (at most 30 s), journald's PID is
 # written to PIDFILE (atomically: a temporary file, then mv). Wait for PIDFILE to appear, then run
 # commands inside the namespace, where sd_journal_sendv, logger and journalctl reach this journald:
 #
@@ -74,13 +74,13 @@ if [[ "${1:-}" == --inside-namespace && $# -eq 3 ]]; then
         SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL=warning \
         setpriv --pdeathsig KILL "$journald" </dev/null &
     jpid=$!
-    for _ in $(seq 50); do
+    for _ in $(seq 300); do
         [[ -S /run/systemd/journal/socket ]] && break
         kill -0 "$jpid" 2>/dev/null || break
         sleep 0.1
     done
     if [[ ! -S /run/systemd/journal/socket ]]; then
-        echo "journald-sandbox: $journald did not create /run/systemd/journal/socket within 5 s" >&2
+        echo "journald-sandbox: $journald did not create /run/systemd/journal/socket within 30 s" >&2
         stop 1
     fi
     printf "%s\n" "$jpid" >"$pidfile.tmp.$$" && mv -f "$pidfile.tmp.$$" "$pidfile" || {

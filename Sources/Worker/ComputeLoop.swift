@@ -16,7 +16,6 @@ final class ComputeLoop: @unchecked Sendable {
         case drain
         /// Drain until `deadline` (monotonic seconds), then cancel what is left, then return.
         case shutdown(deadline: Double)
-        case fault(WorkerFault)
     }
 
     let generator: Generator
@@ -48,6 +47,15 @@ final class ComputeLoop: @unchecked Sendable {
     func post(_ command: Command) {
         condition.lock()
         inbox.append(command)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Installs a test-only fault now (not through the inbox), so that whatever the caller answers afterwards
+    /// (a heartbeat, say) already sees it.
+    func inject(_ f: WorkerFault) {
+        condition.lock()
+        fault = f
         condition.signal()
         condition.unlock()
     }
@@ -109,10 +117,6 @@ final class ComputeLoop: @unchecked Sendable {
         case .shutdown(let deadline):
             draining = true
             shutdownDeadline = min(shutdownDeadline ?? deadline, deadline)
-        case .fault(let f):
-            condition.lock()
-            fault = f
-            condition.unlock()
         }
         updateCounts()
     }

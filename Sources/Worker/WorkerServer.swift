@@ -288,7 +288,7 @@ public final class WorkerServer: Service, @unchecked Sendable {
             }
             let fault = WorkerFault(kind: kind, atStep: status.current.steps + UInt64(f.atStep ?? 0))
             logger.warning("fault injected by message (tests only)", metadata: ["fault": "\(f.fault)"])
-            loop?.post(.fault(fault))
+            loop?.inject(fault)
         }
     }
 

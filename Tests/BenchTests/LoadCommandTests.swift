@@ -25,11 +25,11 @@ extension BenchEndToEnd {
     struct LoadCommandTests {
         @Test("closed loop: complete summary whose counts agree with the server's metrics; a meetable SLO passes")
         func closedLoop() throws {
-            let server = try BenchServer()
+            let server = try benchServer()
             let out = try TemporaryFolder("closed")
             let before = try server.metrics()
             let r = try vkserve([
-                "bench", "load", "--url", server.url, "--concurrency", "8", "--requests", "16",
+                "bench", "load", "--url", server.baseURL, "--concurrency", "8", "--requests", "16",
                 "--max-tokens", "12", "--warmup", "2", "--baseline", "--baseline-requests", "2",
                 "--slo", "p99_itl<10s,errors=0,efficiency>0.01", "--sample-interval", "500ms",
                 "--out", out.path,
@@ -82,11 +82,11 @@ extension BenchEndToEnd {
 
         @Test("open loop: Poisson arrivals, latencies from the scheduled times, counts agree with the server")
         func openLoop() throws {
-            let server = try BenchServer()
+            let server = try benchServer()
             let out = try TemporaryFolder("open")
             let before = try server.metrics()
             let r = try vkserve([
-                "bench", "load", "--url", server.url, "--rate", "3", "--arrival", "poisson", "--requests", "10",
+                "bench", "load", "--url", server.baseURL, "--rate", "3", "--arrival", "poisson", "--requests", "10",
                 "--max-tokens", "10", "--seed", "5", "--slo", "errors=0", "--out", out.path,
             ])
             #expect(r.status == 0, "\(r.out)\n\(r.err)")
@@ -121,12 +121,12 @@ extension BenchEndToEnd {
 
         @Test("bench report renders a run again from its files and compares two runs")
         func reportAndCompare() throws {
-            let server = try BenchServer()
+            let server = try benchServer()
             let a = try TemporaryFolder("run-a")
             let b = try TemporaryFolder("run-b")
             for (dir, tokens) in [(a, "6"), (b, "12")] {
                 let r = try vkserve([
-                    "bench", "load", "--url", server.url, "--concurrency", "2", "--requests", "4",
+                    "bench", "load", "--url", server.baseURL, "--concurrency", "2", "--requests", "4",
                     "--max-tokens", tokens, "--out", dir.path,
                 ])
                 #expect(r.status == 0, "\(r.err)")
@@ -162,10 +162,10 @@ extension BenchEndToEnd {
 
         @Test("an unmeetable SLO exits 1 and says which clause failed; a terminal gets a progress bar")
         func unmeetableSLO() throws {
-            let server = try BenchServer()
+            let server = try benchServer()
             let out = try TemporaryFolder("slo")
             let r = try vkserve([
-                "bench", "load", "--url", server.url, "--concurrency", "2", "--requests", "2",
+                "bench", "load", "--url", server.baseURL, "--concurrency", "2", "--requests", "2",
                 "--max-tokens", "8", "--slo", "p95_itl<1us,errors=0", "--out", out.path,
             ])
             #expect(r.status == 1, "\(r.out)\n\(r.err)")
@@ -173,7 +173,7 @@ extension BenchEndToEnd {
             #expect(r.err.contains("load: 2/2 requests") && !r.err.contains("\r"), "\(r.err)")
             // On a terminal (script(1) gives it one): the bar, redrawn in place; the exit status still 1.
             let command = [
-                Paths.product("vkserve"), "bench", "load", "--url", server.url, "--concurrency", "2",
+                Paths.product("vkserve"), "bench", "load", "--url", server.baseURL, "--concurrency", "2",
                 "--requests", "3", "--max-tokens", "24", "--slo", "'p95_itl<1us'", "--out", out.path + "/tty",
             ]
             .joined(separator: " ")
@@ -196,10 +196,10 @@ extension BenchEndToEnd {
 
         @Test("the API key goes as a bearer token, from --api-key or VKSERVE_API_KEY, and stays out of the files")
         func apiKey() throws {
-            let server = try BenchServer(extra: "[api]\nkey = \"sekret-key-42\"")
+            let server = try benchServer(extra: "[api]\nkey = \"sekret-key-42\"")
             let out = try TemporaryFolder("key")
             let args = [
-                "bench", "load", "--url", server.url, "--concurrency", "1", "--requests", "1", "--max-tokens", "4",
+                "bench", "load", "--url", server.baseURL, "--concurrency", "1", "--requests", "1", "--max-tokens", "4",
                 "--out", out.path,
             ]
             let refused = try vkserve(args, environment: ["VKSERVE_API_KEY": ""])

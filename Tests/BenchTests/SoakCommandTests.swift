@@ -8,12 +8,12 @@ extension BenchEndToEnd {
     struct SoakCommandTests {
         @Test("a compressed soak with two restarts completes; its report shows both restarts")
         func compressedSoak() throws {
-            let server = try BenchServer(slots: 2)
+            let server = try benchServer(slots: 2)
             let out = try TemporaryFolder("soak")
             let pidsBefore = try server.status().rows.compactMap(\.pid)
             // 30 minutes of protocol at ×60: 30 s. Restarts at 10 and 20 protocol minutes.
             let r = try vkserve([
-                "bench", "soak", "--url", server.url, "--control-socket", server.controlSocket, "--duration", "30m",
+                "bench", "soak", "--url", server.baseURL, "--control-socket", server.controlSocket, "--duration", "30m",
                 "--time-scale", "60", "--restart-every", "10m", "--sample", "1m", "--every", "15s", "--burst", "1..2",
                 "--active", "5m", "--idle", "1m..2m", "--warmup", "2m", "--max-tokens", "8", "--concurrency", "2",
                 "--out", out.path,
@@ -62,10 +62,10 @@ extension BenchEndToEnd {
 
         @Test("killing the bench mid-soak leaves a readable samples.jsonl, and bench report judges it")
         func killedSoak() throws {
-            let server = try BenchServer(slots: 2)
+            let server = try benchServer(slots: 2)
             let out = try TemporaryFolder("killed")
             let bench = try startVkserve([
-                "bench", "soak", "--url", server.url, "--control-socket", server.controlSocket, "--duration", "1h",
+                "bench", "soak", "--url", server.baseURL, "--control-socket", server.controlSocket, "--duration", "1h",
                 "--time-scale", "60", "--restart-every", "0", "--sample", "20s", "--every", "10s", "--burst", "1..2",
                 "--active", "10m", "--idle", "30s", "--warmup", "0", "--max-tokens", "6", "--concurrency", "2",
                 "--out", out.path,
@@ -96,14 +96,14 @@ extension BenchEndToEnd {
 
         @Test("a soak that needs restarts refuses to start without the control socket (2)")
         func noControlSocket() throws {
-            let server = try BenchServer()
+            let server = try benchServer()
             let out = try TemporaryFolder("nocontrol")
             let r = try vkserve([
-                "bench", "soak", "--url", server.url, "--control-socket", out.file("missing.sock"),
+                "bench", "soak", "--url", server.baseURL, "--control-socket", out.file("missing.sock"),
                 "--duration", "1m", "--out", out.path,
             ])
             #expect(r.status == 2 && r.err.contains("--control-socket"), "\(r.err)")
-            let bad = try vkserve(["bench", "soak", "--url", server.url, "--burst", "9..3", "--out", out.path])
+            let bad = try vkserve(["bench", "soak", "--url", server.baseURL, "--burst", "9..3", "--out", out.path])
             #expect(bad.status == 64 && bad.err.contains("--burst"), "\(bad.err)")
         }
     }

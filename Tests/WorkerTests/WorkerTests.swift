@@ -182,14 +182,13 @@ struct WorkerTests {
         try s.connect()
         try s.waitReady()
         try s.send(.injectFault(FaultInjection(fault: "silent", atStep: 0)))
-        usleep(400_000)
-        // Read past the heartbeats sent before the fault took hold.
+        // The fault is in place before the next message is answered: read past the heartbeats sent before it.
         try s.send(.health)
         _ = try s.wait { if case .heartbeat = $0 { return true } else { return nil } }
         let start = s.received.count
         try s.send(WorkerProcess.generate("a", "Once upon a time", maxTokens: 40))
         _ = try s.collect(["a"])
-        usleep(600_000)
+        usleep(600_000)  // an observation window: three heartbeat intervals in which none may come
         try s.send(.health)  // a direct question is still answered: the process is alive, its timer is not
         _ = try s.wait { if case .heartbeat = $0 { return true } else { return nil } }
         let unsolicited = s.received[start...].dropLast().filter { if case .heartbeat = $0 { return true } else { return false } }

@@ -1,28 +1,27 @@
 import ControlProtocol
 import Foundation
-import Supervisor
-import Testing
+
 
 /// A real vkserved with real workers on SmolLM2, a notify socket standing in for systemd's,
 /// and optionally a private journald that vkserved logs to.
-final class Supervised {
-    let dir: URL
-    let configPath: String
-    let controlSocket: String
-    let notify: NotifyListener
-    let process = Process()
-    let logPath: String
+public final class Supervised {
+    public let dir: URL
+    public let configPath: String
+    public let controlSocket: String
+    public let notify: NotifyListener
+    public let process = Process()
+    public let logPath: String
     /// The HTTP API's port on 127.0.0.1.
-    let port: Int
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public let port: Int
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
     private var journal: Process?
-    private(set) var journalPID: Int32?
+    public private(set) var journalPID: Int32?
 
     /// `workers` and extra TOML sections go into the configuration; `environment` into vkserved's (and so the
     /// workers') environment.
     /// `launcher`, when given, is a command line that execs vkserved with its arguments appended (the test's
     /// port is then given as `port`).
-    init(workers: String, restart: String = "", limits: String = "", extra: String = "", modelSlots: Int = 4, modelExtra: String = "",
+    public init(workers: String, restart: String = "", limits: String = "", extra: String = "", modelSlots: Int = 4, modelExtra: String = "",
          every: String = "0s", jitter: String? = nil, stallTimeout: String = "2s", heartbeatTimeout: String = "1500ms",
          drainTimeout: String = "5s", environment: [String: String] = [:], journald: Bool = false,
          watchdogUsec: Int? = 1_000_000, port: Int? = nil, launcher: [String] = []) throws {
@@ -85,7 +84,7 @@ final class Supervised {
             sandbox.standardOutput = FileHandle.nullDevice
             try sandbox.run()
             journal = sandbox
-            try waitUntil("the journald sandbox", timeout: 10) { FileManager.default.fileExists(atPath: pidFile) }
+            try waitUntil("the journald sandbox", timeout: 120) { FileManager.default.fileExists(atPath: pidFile) }
             let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
             journalPID = pid
             process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
@@ -120,32 +119,33 @@ final class Supervised {
         try? FileManager.default.removeItem(at: dir)
     }
 
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    func status() throws -> PoolStatus {
+    public func status() throws -> PoolStatus {
         let r = try ControlClient.send(ControlRequest(command: .status), socket: controlSocket, timeout: .seconds(10))
         guard let s = r.status else { throw TestFailure("status failed: \(r.error ?? "?")") }
         return s
     }
 
     /// The status, or nil while the control socket is not up yet.
-    func statusIfUp() -> PoolStatus? { try? status() }
+    public func statusIfUp() -> PoolStatus? { try? status() }
 
-    func row(_ name: String) throws -> PoolStatus.Row {
+    public func row(_ name: String) throws -> PoolStatus.Row {
         guard let r = try status().rows.first(where: { $0.name == name }) else { throw TestFailure("no row \(name)") }
         return r
     }
 
     /// Waits until every worker is running; returns the seconds it took.
     @discardableResult
-    func waitAllRunning(timeout: Double = 60) throws -> Double {
+    public func waitAllRunning(timeout: Double = 60) throws -> Double {
         try waitUntil("all workers running\n\(log.suffix(3000))", timeout: timeout) {
-            statusIfUp()?.allRunning ?? false
+            guard process.isRunning else { throw TestFailure("vkserved exited: \(log.suffix(3000))") }
+            return statusIfUp()?.allRunning ?? false
         }
     }
 
     /// An HTTP request with curl: status, body, and the response headers (lower-cased names).
-    func http(_ path: String, body: String? = nil, method: String? = nil, headers: [String] = [],
+    public func http(_ path: String, body: String? = nil, method: String? = nil, headers: [String] = [],
               timeout: Double = 60) throws -> (status: Int, body: String, headers: [String: String]) {
         let headerFile = dir.appendingPathComponent("headers-\(UInt32.random(in: 0 ... .max))").path
         defer { unlink(headerFile) }
@@ -169,18 +169,33 @@ final class Supervised {
         return (status, lines.joined(separator: "\n"), parsed)
     }
 
+    /// A /metrics scrape (curl: a client independent of the server's and the bench's own).
+    public func metrics() throws -> String {
+        let r = try http("/metrics", timeout: 30)
+        guard r.status == 200 else { throw TestFailure("GET /metrics answered \(r.status)") }
+        return r.body
+    }
+
     /// The sum of every sample of metric `name` (all label sets) in a /metrics scrape; 0 when absent.
-    func metric(_ name: String) throws -> Double {
-        try http("/metrics").body.split(separator: "\n")
+    public func metric(_ name: String) throws -> Double {
+        try metrics().split(separator: "\n")
             .filter { $0.hasPrefix(name + "{") || $0.hasPrefix(name + " ") }
             .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
     }
 
+    /// The value of one sample, named with its labels as exposed (`name{label="v"}`), in scrape `text`; 0 when absent.
+    public func metric(_ sample: String, in text: String) -> Double {
+        for line in text.split(separator: "\n") where line.hasPrefix(sample + " ") {
+            return Double(line.dropFirst(sample.count + 1)) ?? 0
+        }
+        return 0
+    }
+
     /// The served model id.
-    var modelID: String { "SmolLM2-135M-Instruct.Q4_1" }
+    public var modelID: String { "SmolLM2-135M-Instruct.Q4_1" }
 
     /// Runs one of Tests/clients/*.py with python3; its last stdout line parsed as JSON.
-    func python(_ script: String, _ arguments: [String]) throws -> (status: Int32, json: [String: Any], err: String) {
+    public func python(_ script: String, _ arguments: [String]) throws -> (status: Int32, json: [String: Any], err: String) {
         let path = Paths.root.appendingPathComponent("Tests/clients/\(script)").path
         let r = try runCommand("/usr/bin/env", ["python3", path] + arguments)
         let last = r.out.split(separator: "\n").last.map(String.init) ?? ""
@@ -189,19 +204,19 @@ final class Supervised {
     }
 
     /// Starts one of Tests/clients/*.py in the background; `wait()` returns its JSON summary.
-    func pythonInBackground(_ script: String, _ arguments: [String]) throws -> BackgroundPython {
+    public func pythonInBackground(_ script: String, _ arguments: [String]) throws -> BackgroundPython {
         try BackgroundPython(path: Paths.root.appendingPathComponent("Tests/clients/\(script)").path, arguments: arguments)
     }
 
     /// Runs supervisorctl against this vkserved.
     @discardableResult
-    func ctl(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    public func ctl(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         let command = arguments.first.map { [$0] } ?? []
         return try runCommand(Paths.product("supervisorctl"), command + ["--socket", controlSocket] + arguments.dropFirst())
     }
 
     /// journalctl inside the sandbox: one JSON object per entry.
-    func journal(_ matches: [String]) throws -> [[String: Any]] {
+    public func journal(_ matches: [String]) throws -> [[String: Any]] {
         guard let pid = journalPID else { throw TestFailure("no journald sandbox") }
         let r = try runCommand("/usr/bin/nsenter", ["-t", "\(pid)", "--mount", "--", "journalctl", "--no-pager",
                                                     "-o", "json"] + matches)
@@ -211,7 +226,7 @@ final class Supervised {
     }
 
     /// SIGTERM, then the exit status (SIGKILL after `timeout`).
-    func terminate(timeout: Double = 30) throws -> Int32 {
+    public func terminate(timeout: Double = 30) throws -> Int32 {
         kill(process.processIdentifier, SIGTERM)
         let start = Date()
         while process.isRunning && Date().timeIntervalSince(start) < timeout { usleep(50_000) }
