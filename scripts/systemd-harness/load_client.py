@@ -3,7 +3,7 @@
 Every request streams (SSE) and counts as failed unless it answers 200, every event parses, a choice
 finishes and `data: [DONE]` ends the stream.
 
-    load_client.py load --port P --concurrency N --duration S [--max-tokens N] [--started FILE]
+    load_client.py load --port P --concurrency N --duration S [--max-tokens N] [--started FILE] [--until FILE]
         N clients in a loop for S seconds; prints {"ok": …, "failed": …, "errors": […]};
         exit 1 on any failure.
         FILE is created once every client has finished one request (the load is under way).
@@ -62,9 +62,12 @@ def load(args):
     counts = {"ok": 0, "failed": 0, "errors": []}
     first_done = set()
 
+    def going():
+        return time.monotonic() < deadline and not (args.until and pathlib.Path(args.until).exists())
+
     def client(index):
         prompt = f"Request {index}. Write one sentence about the sea:"
-        while time.monotonic() < deadline:
+        while going():
             began = time.monotonic()
             try:
                 stream_completion(args.port, {"prompt": prompt, "max_tokens": args.max_tokens, "temperature": 0})
@@ -133,6 +136,7 @@ def main():
     loading.add_argument("--duration", type=float, required=True)
     loading.add_argument("--max-tokens", type=int, default=24)
     loading.add_argument("--started")
+    loading.add_argument("--until", help="end the load (before --duration) once this file exists")
     loading.set_defaults(run=load)
     longer = modes.add_parser("long")
     longer.add_argument("--port", type=int, default=8080)

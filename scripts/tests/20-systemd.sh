@@ -28,8 +28,8 @@ fail() {
     exit 1
 }
 inside() { "$harness" exec "$name" "$@"; }
-# Waits (one call into the container, so it notices at once) until FILE exists inside; false after 20 s.
-wait_for_file() { inside timeout 20 sh -c "until [ -e $1 ]; do sleep 0.05; done"; }
+# Waits (one call into the container, so it notices at once) until FILE exists inside; false after 60 s.
+wait_for_file() { inside timeout 60 sh -c "until [ -e $1 ]; do sleep 0.05; done"; }
 seconds_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 cleanup() {
     local code=$?
@@ -165,7 +165,9 @@ grep -E "Watchdog timeout|process $main_pid|Main process exited|result 'watchdog
 pids_of_workers() { inside supervisorctl status --json | python3 -c \
     'import json, sys; print(" ".join(str(r["pid"]) for r in json.load(sys.stdin)["status"]["rows"]))'; }
 before=$(pids_of_workers)
-inside python3 "$client" load --concurrency 3 --duration 12 --started /tmp/load-started >"$work/load.json" &
+# The load goes on until the roll is over (/tmp/load-stop), at most 180 s: a loaded machine rolls slowly.
+inside python3 "$client" load --concurrency 3 --duration 180 --started /tmp/load-started --until /tmp/load-stop \
+    >"$work/load.json" &
 load_job=$!
 wait_for_file /tmp/load-started || fail "the load never got going"
 # A changed setting makes every worker's command line differ, so the reload restarts each of them.
@@ -174,7 +176,8 @@ t=$(date +%s.%N)
 inside systemctl reload vkserve || fail "systemctl reload vkserve failed"
 reload_s=$(seconds_since "$t")
 rolled_s=
-for _ in $(seq 1 200); do
+roll_deadline=$(( $(date +%s) + 120 ))
+while (( $(date +%s) < roll_deadline )); do
     now=$(pids_of_workers)
     if inside supervisorctl status >/dev/null && [[ -z $(comm -12 <(tr ' ' '\n' <<<"$before" | sort) \
         <(tr ' ' '\n' <<<"$now" | sort)) ]]; then
@@ -183,12 +186,14 @@ for _ in $(seq 1 200); do
     fi
     sleep 0.1
 done
-[[ -n $rolled_s ]] || fail "the workers were not all replaced within 20 s of the reload (before: $before, now: $now)"
+[[ -n $rolled_s ]] || fail "the workers were not all replaced within 120 s of the reload (before: $before, now: $now)"
 kill -0 "$load_job" 2>/dev/null || fail "the load ended before the rolling restart finished; lengthen it"
+sleep 1  # a last second of load on the new workers
+inside touch /tmp/load-stop
 wait "$load_job" || fail "requests failed during the reload: $(cat "$work/load.json")"
 inside journalctl -u vkserve --no-pager | grep -q "Reloading vkserve.service" || fail "systemd saw no reload"
 say "reload: systemctl reload returned in ${reload_s} s; workers [$before] → [$now] in ${rolled_s} s;" \
-    "load (3 streaming clients, 12 s): $(cat "$work/load.json")"
+    "load (3 streaming clients, through the roll): $(cat "$work/load.json")"
 
 # A reload with a broken configuration changes nothing and says why.
 inside sh -c 'cp /etc/vkserve/vkserve.toml /tmp/good.toml && echo "slots = \"many\"" >>/etc/vkserve/vkserve.toml'
@@ -241,14 +246,18 @@ if health=$(inside python3 "$client" get /health 2>&1) && [[ $(inside systemctl 
 then
     activation_s=$(seconds_since "$t")
     first_pid=$(inside systemctl show -P MainPID vkserve)
-    inside rm -f /tmp/load-started
-    inside python3 "$client" load --concurrency 3 --duration 8 --started /tmp/load-started >"$work/load.json" &
+    inside rm -f /tmp/load-started /tmp/load-stop
+    inside python3 "$client" load --concurrency 3 --duration 120 --started /tmp/load-started --until /tmp/load-stop \
+        >"$work/load.json" &
     load_job=$!
     wait_for_file /tmp/load-started || fail "the load never got going (socket-activated)"
     t=$(date +%s.%N)
     inside systemctl restart vkserve.service || fail "systemctl restart vkserve (socket-activated) failed"
     restart_s=$(seconds_since "$t")
     [[ $(inside systemctl show -P MainPID vkserve) != "$first_pid" ]] || fail "vkserved was not restarted"
+    kill -0 "$load_job" 2>/dev/null || fail "the load ended before the restart finished"
+    sleep 2  # load on the restarted service
+    inside touch /tmp/load-stop
     wait "$load_job" || fail "requests failed across a restart behind vkserve.socket: $(cat "$work/load.json")"
     say "socket: the first connection started vkserve.service and was answered in ${activation_s} s ($health);" \
         "restart under load in ${restart_s} s: $(cat "$work/load.json")"
