@@ -29,6 +29,7 @@ final class ComputeLoop: @unchecked Sendable {
     private var inbox: [Command] = []
     private var draining = false
     private var shutdownDeadline: Double?
+    /// Guarded by `condition`: set by `inject` (the link thread), read by the compute and heartbeat threads.
     private var fault: WorkerFault?
     /// When the memory figures were last read: they move slowly, and reading them costs a
     /// /proc read (and a device query on Vulkan), so not every step.
@@ -181,7 +182,10 @@ final class ComputeLoop: @unchecked Sendable {
 
     /// Test-only faults due at this step.
     private func injectFaultIfDue() throws(EngineError) {
-        guard let f = fault, generator.stepsCompleted >= f.atStep else { return }
+        condition.lock()
+        let due = fault
+        condition.unlock()
+        guard let f = due, generator.stepsCompleted >= f.atStep else { return }
         switch f.kind {
         case .crash:
             logger.critical("injected fault: crashing at step \(generator.stepsCompleted)")

@@ -26,10 +26,12 @@ public func waitUntil(_ what: String, timeout: Double, _ condition: () throws ->
     }
 }
 
-/// Runs a command to completion: exit status, stdout, stderr.
+/// Runs a command to completion: exit status, stdout, stderr. Both pipes are drained at once (a child that
+/// fills one while the other is read cannot stall), and a child still running after `timeout` seconds is
+/// killed and reported as a failure rather than hanging the test.
 @discardableResult
-public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil)
-    throws -> (status: Int32, out: String, err: String)
+public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       timeout: Double = 600) throws -> (status: Int32, out: String, err: String)
 {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
@@ -40,9 +42,31 @@ public func runCommand(_ executable: String, _ arguments: [String], environment:
     p.standardOutput = out
     p.standardError = err
     try p.run()
+    let pid = p.processIdentifier
+    let exited = DispatchSemaphore(value: 0)
+    let killed = DispatchSemaphore(value: 0)
+    Thread {
+        if exited.wait(timeout: .now() + timeout) == .timedOut {
+            kill(pid, SIGKILL)
+            killed.signal()
+        }
+    }.start()
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errBox = Box()
+    let errRead = DispatchSemaphore(value: 0)
+    Thread {
+        errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+        errRead.signal()
+    }.start()
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    errRead.wait()
     p.waitUntilExit()
+    exited.signal()
+    let e = errBox.data
+    if killed.wait(timeout: .now()) == .success {
+        throw TestFailure("\(executable) \(arguments.joined(separator: " ")) ran past \(timeout) s and was killed; "
+                          + "stderr: \(String(decoding: e, as: UTF8.self).suffix(2000))")
+    }
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 
