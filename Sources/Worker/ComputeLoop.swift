@@ -57,7 +57,6 @@ final class ComputeLoop: @unchecked Sendable {
     func inject(_ f: WorkerFault) {
         condition.lock()
         fault = f
-        condition.signal()
         condition.unlock()
     }
 

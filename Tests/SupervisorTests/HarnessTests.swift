@@ -17,4 +17,12 @@ struct HarnessTests {
         let r = try runCommand("/bin/sh", ["-c", "head -c 1048576 /dev/zero | tr '\\0' e >&2; echo done"], timeout: 60)
         #expect(r.status == 0 && r.out == "done\n" && r.err == String(repeating: "e", count: 1_048_576))
     }
+
+    @Test("a background client's output is drained while it runs: one that fills stderr first still finishes")
+    func backgroundDrains() throws {
+        let code = "import sys; sys.stderr.write('e' * 1048576); sys.stderr.flush(); print('{\"ok\": 1}')"
+        let client = try BackgroundPython(path: "-c", arguments: [code])
+        let summary = try client.wait(timeout: 60)
+        #expect(summary["ok"] as? Int == 1)
+    }
 }

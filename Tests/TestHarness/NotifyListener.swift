@@ -2,15 +2,14 @@ import Foundation
 
 /// Stands in for systemd's notify socket: a Unix datagram socket that records what arrives.
 ///
-/// A reader thread receives with a 100 ms timeout so that it sees `deinit`'s stop flag; `deinit` waits for it
-/// to end before closing the socket (closing under a blocked `recv` would neither wake it nor stop it from
+/// A reader thread receives with a 100 ms timeout and ends at the first one after the listener is gone (its weak
+/// reference is then nil); `deinit` waits for it to end before closing the socket (closing under a blocked `recv` would neither wake it nor stop it from
 /// reading whatever later reuses the descriptor number).
 public final class NotifyListener: @unchecked Sendable {
     public let path: String
     private let fd: Int32
     private let lock = NSLock()
     private var received: [(at: Date, text: String)] = []
-    private var stopping = false
     private let ended = DispatchSemaphore(value: 0)
 
     public init(path: String) throws {
@@ -46,11 +45,7 @@ public final class NotifyListener: @unchecked Sendable {
                     self.received.append((Date(), text))
                     lock.unlock()
                 } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-                    guard let self else { return }
-                    lock.lock()
-                    let stop = self.stopping
-                    lock.unlock()
-                    if stop { return }
+                    if self == nil { return }
                 } else {
                     return
                 }
@@ -60,10 +55,7 @@ public final class NotifyListener: @unchecked Sendable {
     }
 
     deinit {
-        lock.lock()
-        stopping = true
-        lock.unlock()
-        ended.wait()
+        ended.wait()  // at most one receive timeout
         close(fd)
         unlink(path)
     }

@@ -1,7 +1,6 @@
 import ControlProtocol
 import Foundation
 
-
 /// A real vkserved with real workers on SmolLM2, a notify socket standing in for systemd's,
 /// and optionally a private journald that vkserved logs to.
 public final class Supervised {
@@ -113,8 +112,13 @@ public final class Supervised {
             process.waitUntilExit()
         }
         if let journal, journal.isRunning {
+            // The sandbox stops journald within 5 s of SIGTERM; SIGKILL (which takes journald down with it) after 30.
             kill(journal.processIdentifier, SIGTERM)
-            journal.waitUntilExit()
+            _ = try? waitUntil("the journald sandbox to stop", timeout: 30) { !journal.isRunning }
+            if journal.isRunning {
+                kill(journal.processIdentifier, SIGKILL)
+                journal.waitUntilExit()
+            }
         }
         try? FileManager.default.removeItem(at: dir)
     }

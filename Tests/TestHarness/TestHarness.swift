@@ -37,37 +37,8 @@ public func runCommand(_ executable: String, _ arguments: [String], environment:
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
     if let environment { p.environment = environment }
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let pid = p.processIdentifier
-    let exited = DispatchSemaphore(value: 0)
-    let killed = DispatchSemaphore(value: 0)
-    Thread {
-        if exited.wait(timeout: .now() + timeout) == .timedOut {
-            kill(pid, SIGKILL)
-            killed.signal()
-        }
-    }.start()
-    final class Box: @unchecked Sendable { var data = Data() }
-    let errBox = Box()
-    let errRead = DispatchSemaphore(value: 0)
-    Thread {
-        errBox.data = err.fileHandleForReading.readDataToEndOfFile()
-        errRead.signal()
-    }.start()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    errRead.wait()
-    p.waitUntilExit()
-    exited.signal()
-    let e = errBox.data
-    if killed.wait(timeout: .now()) == .success {
-        throw TestFailure("\(executable) \(arguments.joined(separator: " ")) ran past \(timeout) s and was killed; "
-                          + "stderr: \(String(decoding: e, as: UTF8.self).suffix(2000))")
-    }
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let output = try ChildOutput(running: p)
+    return try output.finish(p, what: "\(executable) \(arguments.joined(separator: " "))", timeout: timeout)
 }
 
 /// Whether a process exists and is not a zombie.
