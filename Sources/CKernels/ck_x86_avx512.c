@@ -2,6 +2,7 @@
 #if defined(__x86_64__)
 #define CK_FAMILY_FN ck_tile_avx512
 #define CK_FAMILY_UNPACK ck_unpack_avx512
+#define CK_FAMILY_GEMM8 ck_gemm8_avx512
 #define CK_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c"
 #define CK_VNNI 0
 #define CK_AVX512 1
@@ -10,4 +11,5 @@
 #include "ck_internal.h"
 ck_tile_fn ck_tile_avx512(int type) { (void)type; return NULL; }
 ck_unpack_fn ck_unpack_avx512(int type) { (void)type; return NULL; }
+ck_gemm8_fn ck_gemm8_avx512(int type) { (void)type; return NULL; }
 #endif

@@ -123,45 +123,108 @@ CK_AI void q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     TILE_END(0.0f)
 }
 
-// ---- Q4_0 / Q5_0 x Q8_0 (offset 8 / 16 folded into the integer accumulator) ----------------
-// PRE: w holds ck_block_u8 rows (unpacked once for all token groups), already in cache.
+// ---- Q4_0 / Q5_0 x Q8_0 --------------------------------------------------------------------
+// The order of ggml's scalar formula: per block an exact integer dot product (the offset 8 / 16
+// folded in as -offset * sum(x)), then acc = fma(isum, d_w * d_x, acc), one float per (row, token).
+// The GEMV tile here and the token-interleaved GEMM below both compute exactly that, so a row's
+// result does not depend on the kernel, the batch it came in or its place in it.
+
+// [sum a, sum b, sum c, sum d] of four 8-lane int32 vectors (integer: exact in any order).
+CK_AI __m128i hsum4_epi32(__m256i a, __m256i b, __m256i c, __m256i d) {
+    const __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
 CK_AI void qx_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
-                  float *out, int64_t os, const int NR, const int NT, const int Q5, const int PRE) {
+                  float *out, int64_t os, const int NR, const int NT, const int Q5) {
     const int64_t nb = n / CK_QK;
     const __m256i off = _mm256_set1_epi8(Q5 ? 16 : 8);
-    TILE_BEGIN
+    __m128 acc[CK_TILE_T];   // lane r: row r with token t
+    for (int t = 0; t < NT; t++) acc[t] = _mm_setzero_ps();
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        if (!PRE) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_0) : sizeof(ck_block_q4_0)));
-        __m256i xv[CK_TILE_T], negoff[CK_TILE_T]; __m256 dx[CK_TILE_T];
-        for (int t = 0; t < NT; t++) {
-            const ck_block_q8_0 *xb = X_BLOCK(ck_block_q8_0, t, b);
-            xv[t] = _mm256_loadu_si256((const __m256i *)xb->qs);
-            negoff[t] = _mm256_sub_epi32(_mm256_setzero_si256(), dot_u8s8(_mm256_setzero_si256(), off, xv[t]));
-            dx[t] = bcast_half(&xb->d);
-        }
+        PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_0) : sizeof(ck_block_q4_0)));
+        __m256i q[CK_TILE_R];
+        short dh[CK_TILE_R] = {0, 0, 0, 0};
         for (int r = 0; r < NR; r++) {
-            __m256i q; __m256 dw;
-            if (PRE) {
-                const ck_block_u8 *wb = W_BLOCK(ck_block_u8, r, b);
-                q = _mm256_loadu_si256((const __m256i *)wb->qs);
-                dw = bcast_half(&wb->d);
-            } else if (Q5) {
+            if (Q5) {
                 const ck_block_q5_0 *wb = W_BLOCK(ck_block_q5_0, r, b);
-                q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh));
-                dw = bcast_half(&wb->d);
+                q[r] = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh));
+                dh[r] = (short)wb->d;
             } else {
                 const ck_block_q4_0 *wb = W_BLOCK(ck_block_q4_0, r, b);
-                q = unpack_nibbles(wb->qs);
-                dw = bcast_half(&wb->d);
-            }
-            for (int t = 0; t < NT; t++) {
-                const __m256i p = dot_u8s8(negoff[t], q, xv[t]);
-                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
+                q[r] = unpack_nibbles(wb->qs);
+                dh[r] = (short)wb->d;
             }
         }
+        const __m128 dw = _mm_cvtph_ps(_mm_setr_epi16(dh[0], dh[1], dh[2], dh[3], 0, 0, 0, 0));
+        for (int t = 0; t < NT; t++) {
+            const ck_block_q8_0 *xb = X_BLOCK(ck_block_q8_0, t, b);
+            const __m256i xv = _mm256_loadu_si256((const __m256i *)xb->qs);
+            const __m256i negoff = _mm256_sub_epi32(_mm256_setzero_si256(), dot_u8s8(_mm256_setzero_si256(), off, xv));
+            __m256i p[CK_TILE_R];
+            for (int r = 0; r < CK_TILE_R; r++)
+                p[r] = r < NR ? dot_u8s8(negoff, q[r], xv) : _mm256_setzero_si256();
+            const __m128 dx = _mm_cvtph_ps(_mm_set1_epi16((short)xb->d));
+            acc[t] = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum4_epi32(p[0], p[1], p[2], p[3])), _mm_mul_ps(dw, dx), acc[t]);
+        }
     }
-    TILE_END(0.0f)
+    for (int t = 0; t < NT; t++) {
+        if (NR == 4) { _mm_storeu_ps(out + t * os, acc[t]); continue; }
+        float v[4];
+        _mm_storeu_ps(v, acc[t]);
+        for (int r = 0; r < NR; r++) out[t * os + r] = v[r];
+    }
+}
+
+// The token-interleaved GEMM for Q4_0 / Q5_0 (see ck_internal.h for the layout): each int32 lane
+// is one of 8 tokens, so a row's 32-element block costs 8 multiply-adds against broadcast weight
+// quads and one float step for all 8 tokens, where the tile above pays a float step per token.
+// w: NR rows of ck_block_u8 (unpacked, values 0..15 / 0..31), urs bytes apart.
+CK_AI void gemm8_x0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
+                      float *out, int64_t os, const int NR, const int Q5) {
+    const int64_t nb = n / CK_QK;
+    __m256 acc[CK_GEMM8_R];
+    for (int r = 0; r < NR; r++) acc[r] = _mm256_setzero_ps();
+#if !CK_VNNI
+    const __m256i ones = _mm256_set1_epi16(1);
+#endif
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *xb = xi + b * CK_X8_BLOCK;
+        const __m256 dx = _mm256_loadu_ps((const float *)(xb + 256));
+        const __m256i sx = _mm256_loadu_si256((const __m256i *)(xb + 288));
+        const __m256i negoff = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sx, Q5 ? 4 : 3));
+        for (int r = 0; r < NR; r++) {
+            const ck_block_u8 *wb = W_BLOCK(ck_block_u8, r, b);
+            int32_t wq[8];
+            memcpy(wq, wb->qs, 32);
+#if CK_VNNI
+            // four independent chains: one chain of eight waits on vpdpbusd's latency
+            __m256i c4[4] = {negoff, _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+            for (int j = 0; j < 8; j++)
+                c4[j & 3] = _mm256_dpbusd_epi32(c4[j & 3], _mm256_set1_epi32(wq[j]),
+                                                _mm256_loadu_si256((const __m256i *)(xb + 32 * j)));
+            const __m256i is = _mm256_add_epi32(_mm256_add_epi32(c4[0], c4[1]), _mm256_add_epi32(c4[2], c4[3]));
+#else
+            // four u8*s8 pair sums stay within int16: 4 * 2 * 31 * 127 < 32768
+            __m256i s[2];
+            for (int h = 0; h < 2; h++) {
+                __m256i v = _mm256_maddubs_epi16(_mm256_set1_epi32(wq[4 * h]), _mm256_loadu_si256((const __m256i *)(xb + 128 * h)));
+                for (int j = 1; j < 4; j++)
+                    v = _mm256_add_epi16(v, _mm256_maddubs_epi16(_mm256_set1_epi32(wq[4 * h + j]),
+                                                                 _mm256_loadu_si256((const __m256i *)(xb + 128 * h + 32 * j))));
+                s[h] = _mm256_madd_epi16(v, ones);
+            }
+            const __m256i is = _mm256_add_epi32(negoff, _mm256_add_epi32(s[0], s[1]));
+#endif
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(bcast_half(&wb->d), dx), acc[r]);
+        }
+    }
+    for (int r = 0; r < NR; r++) {
+        float v[8];
+        _mm256_storeu_ps(v, acc[r]);
+        for (int t = 0; t < nt; t++) out[t * os + r] = v[t];
+    }
 }
 
 // ---- Q4_1 / Q5_1 x Q8_1: d_w*d_x*sumi + m_w*s_x ---------------------------------------------
@@ -412,12 +475,10 @@ CK_AI void fx_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_
     }
 
 #define CALL_Q8_0(R, T) q8_0_k(n, w, wrs, x, xrs, out, os, R, T)
-#define CALL_Q4_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 0, 0)
-#define CALL_Q5_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 1, 0)
+#define CALL_Q4_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 0)
+#define CALL_Q5_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 1)
 #define CALL_Q4_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 0, 0)
 #define CALL_Q5_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 1, 0)
-#define CALL_U4_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 0, 1)
-#define CALL_U5_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 1, 1)
 #define CALL_U_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 0, 1)
 #define CALL_Q4_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 0, 0)
 #define CALL_Q5_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 1, 0)
@@ -433,8 +494,6 @@ static void tile_q4_0(CK_ARGS) { CK_SHAPES(CALL_Q4_0) }
 static void tile_q5_0(CK_ARGS) { CK_SHAPES(CALL_Q5_0) }
 static void tile_q4_1(CK_ARGS) { CK_SHAPES(CALL_Q4_1) }
 static void tile_q5_1(CK_ARGS) { CK_SHAPES(CALL_Q5_1) }
-static void tile_u4_0(CK_ARGS) { CK_SHAPES(CALL_U4_0) }
-static void tile_u5_0(CK_ARGS) { CK_SHAPES(CALL_U5_0) }
 static void tile_u_1(CK_ARGS) { CK_SHAPES(CALL_U_1) }
 static void tile_u_K(CK_ARGS) { CK_SHAPES(CALL_U_K) }
 static void tile_u6_K(CK_ARGS) { CK_SHAPES(CALL_U6_K) }
@@ -524,6 +583,18 @@ static void tile_f32(CK_ARGS) { CK_SHAPES(CALL_F32) }
 static void tile_f16(CK_ARGS) { CK_SHAPES(CALL_F16) }
 static void tile_bf16(CK_ARGS) { CK_SHAPES(CALL_BF16) }
 
+#define CK_GEMM8_ARGS int64_t n, const uint8_t *w, size_t wrs, int nr, const uint8_t *xi, int nt, float *out, int64_t os
+#define CK_GEMM8_SHAPES(Q5) \
+    switch (nr) { \
+    case 1: gemm8_x0_k(n, w, wrs, xi, nt, out, os, 1, Q5); break; \
+    case 2: gemm8_x0_k(n, w, wrs, xi, nt, out, os, 2, Q5); break; \
+    case 3: gemm8_x0_k(n, w, wrs, xi, nt, out, os, 3, Q5); break; \
+    case 4: gemm8_x0_k(n, w, wrs, xi, nt, out, os, 4, Q5); break; \
+    default: break; \
+    }
+static void gemm8_u4_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(0) }
+static void gemm8_u5_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(1) }
+
 #pragma clang attribute pop
 
 ck_tile_fn CK_FAMILY_FN(int type) {
@@ -539,8 +610,6 @@ ck_tile_fn CK_FAMILY_FN(int type) {
     case CK_F32: return tile_f32;
     case CK_F16: return tile_f16;
     case CK_BF16: return tile_bf16;
-    case CK_UNPACKED(CK_Q4_0): return tile_u4_0;
-    case CK_UNPACKED(CK_Q5_0): return tile_u5_0;
     case CK_UNPACKED(CK_Q4_1): case CK_UNPACKED(CK_Q5_1): return tile_u_1;
     case CK_UNPACKED(CK_Q4_K): case CK_UNPACKED(CK_Q5_K): return tile_u_K;
     case CK_UNPACKED(CK_Q6_K): return tile_u6_K;
@@ -557,6 +626,14 @@ ck_unpack_fn CK_FAMILY_UNPACK(int type) {
     case CK_Q4_K: return unpack_q4_K;
     case CK_Q5_K: return unpack_q5_K;
     case CK_Q6_K: return unpack_q6_K;
+    default: return NULL;
+    }
+}
+
+ck_gemm8_fn CK_FAMILY_GEMM8(int type) {
+    switch (type) {
+    case CK_Q4_0: return gemm8_u4_0;
+    case CK_Q5_0: return gemm8_u5_0;
     default: return NULL;
     }
 }

@@ -72,6 +72,15 @@ static ck_tile_fn tile_for(int type) {
     }
 }
 
+static ck_gemm8_fn gemm8_for(int type) {
+    switch (cur_level()) {
+    case 3: return ck_gemm8_vnni(type);
+    case 2: return ck_gemm8_avx512(type);
+    case 1: return ck_gemm8_avx2(type);
+    default: return NULL;
+    }
+}
+
 static ck_unpack_fn unpack_for(int type) {
     switch (cur_level()) {
     case 3: return ck_unpack_vnni(type);
@@ -127,6 +136,8 @@ typedef struct {
     ck_tile_fn tile;                // NULL: scalar vec_dot per element
     ck_unpack_fn unpack;            // non-NULL: unpack each row tile once, then run tile_unpacked
     ck_tile_fn tile_unpacked;
+    ck_gemm8_fn gemm8;              // non-NULL: unpack each row tile once, then the interleaved GEMM
+    uint8_t *xi;                    // gemm8: the activations interleaved by 8 tokens (CK_X8_BLOCK)
     const uint8_t *w; size_t wrs;
     int64_t n, rows;
     const float *x; int64_t x_stride; // ck_matmul only: float activations to convert first
@@ -148,17 +159,39 @@ size_t ck_unpacked_row_size(int type, int64_t n) {
     }
 }
 
-// A thread's buffer for an unpacked row tile, grown as needed and kept for the thread's life.
-static uint8_t *unpack_buffer(size_t bytes) {
-    static _Thread_local uint8_t *buf;
-    static _Thread_local size_t cap;
-    if (bytes > cap) {
-        free(buf);
-        cap = 0;
-        buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
-        if (buf) cap = bytes;
+// A thread's buffer, grown as needed and kept for the thread's life: one for an unpacked row tile
+// (every pool thread), one for interleaved activations (the thread that calls the matmul).
+typedef struct { uint8_t *buf; size_t cap; } grow_buffer;
+static uint8_t *grow(grow_buffer *g, size_t bytes) {
+    if (bytes > g->cap) {
+        free(g->buf);
+        g->cap = 0;
+        g->buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (g->buf) g->cap = bytes;
     }
-    return buf;
+    return g->buf;
+}
+static uint8_t *unpack_buffer(size_t bytes) {
+    static _Thread_local grow_buffer b;
+    return grow(&b, bytes);
+}
+static uint8_t *interleave_buffer(size_t bytes) {
+    static _Thread_local grow_buffer b;
+    return grow(&b, bytes);
+}
+
+// Token t's Q8_0 row into its lane of the interleaved layout (ck_internal.h).
+static void interleave_q8_0(const ck_block_q8_0 *row, int64_t nb, int64_t t, uint8_t *xi) {
+    const int lane = (int)(t % CK_X8_TOKENS);
+    uint8_t *blk = xi + (size_t)(t / CK_X8_TOKENS) * (size_t)nb * CK_X8_BLOCK;
+    for (int64_t b = 0; b < nb; b++, blk += CK_X8_BLOCK) {
+        int32_t sum = 0;
+        for (int j = 0; j < 8; j++) memcpy(blk + 32 * j + 4 * lane, row[b].qs + 4 * j, 4);
+        for (int k = 0; k < CK_QK; k++) sum += row[b].qs[k];
+        const float d = ck_h2f(row[b].d);
+        memcpy(blk + 256 + 4 * lane, &d, 4);
+        memcpy(blk + 288 + 4 * lane, &sum, 4);
+    }
 }
 
 static void matmul_chunk(const matmul_ctx *c, int64_t chunk) {
@@ -169,6 +202,16 @@ static void matmul_chunk(const matmul_ctx *c, int64_t chunk) {
     for (int64_t r = r0; r < r1; r += CK_TILE_R) {
         const int nr = (int)(r1 - r < CK_TILE_R ? r1 - r : CK_TILE_R);
         const uint8_t *w = c->w + (size_t)r * c->wrs;
+        if (ubuf && c->gemm8) {
+            c->unpack(c->n, w, c->wrs, nr, ubuf);
+            const size_t group_bytes = (size_t)(c->n / CK_QK) * CK_X8_BLOCK;
+            for (int64_t t = 0; t < c->n_tok; t += CK_X8_TOKENS) {
+                const int nt = (int)(c->n_tok - t < CK_X8_TOKENS ? c->n_tok - t : CK_X8_TOKENS);
+                c->gemm8(c->n, ubuf, urs, nr, c->xi + (size_t)(t / CK_X8_TOKENS) * group_bytes, nt,
+                         c->out + t * c->os + r, c->os);
+            }
+            continue;
+        }
         if (ubuf) {   // several token groups: unpack the rows once, then read them from cache
             c->unpack(c->n, w, c->wrs, nr, ubuf);
             for (int64_t t = 0; t < c->n_tok; t += CK_TILE_T) {
@@ -196,10 +239,12 @@ static void matmul_chunk(const matmul_ctx *c, int64_t chunk) {
 static void matmul_task(void *p, int ith, int nth) {
     matmul_ctx *c = p;
     (void)ith; (void)nth;
-    if (c->x) {   // convert activation rows (shared counter), then wait until every row is converted
+    if (c->x || c->xi) {   // convert activation rows (shared counter), then wait until every row is converted
         const int dt = ck_vec_dot_type(c->type);
         for (int64_t t = atomic_fetch_add(&c->next_tok, 1); t < c->n_tok; t = atomic_fetch_add(&c->next_tok, 1)) {
-            ck_quantize_row(dt, c->x + t * c->x_stride, c->xq + (size_t)t * c->xrs, c->n);
+            uint8_t *row = c->xq + (size_t)t * c->xrs;
+            if (c->x) ck_quantize_row(dt, c->x + t * c->x_stride, row, c->n);
+            if (c->xi) interleave_q8_0((const ck_block_q8_0 *)row, c->n / CK_QK, t, c->xi);
             atomic_fetch_add(&c->tok_done, 1);
         }
         while (atomic_load_explicit(&c->tok_done, memory_order_acquire) != c->n_tok) {
@@ -220,11 +265,22 @@ static void matmul_run(ck_pool *pool, matmul_ctx *c) {
     c->tile = tile_for(c->type);
     // Unpacking pays once a row tile serves more than one token group.
     if (c->tile && c->n_tok > CK_TILE_T && (c->unpack = unpack_for(c->type)) != NULL) {
-        c->tile_unpacked = tile_for(CK_UNPACKED(c->type));
-        if (!c->tile_unpacked) c->unpack = NULL;
+        c->gemm8 = gemm8_for(c->type);
+        c->tile_unpacked = c->gemm8 ? NULL : tile_for(CK_UNPACKED(c->type));
+        if (!c->tile_unpacked && !c->gemm8) c->unpack = NULL;
     }
     c->wrs = ck_row_size(c->type, c->n);
     c->xrs = ck_row_size(ck_vec_dot_type(c->type), c->n);
+    if (c->gemm8) {
+        const int64_t groups = (c->n_tok + CK_X8_TOKENS - 1) / CK_X8_TOKENS;
+        const size_t group_bytes = (size_t)(c->n / CK_QK) * CK_X8_BLOCK;
+        c->xi = interleave_buffer((size_t)groups * group_bytes);
+        if (!c->xi) {   // no memory for it: the tiles compute the same figures
+            c->gemm8 = NULL; c->unpack = NULL;
+        } else if (c->n_tok % CK_X8_TOKENS) {
+            memset(c->xi + (size_t)(groups - 1) * group_bytes, 0, group_bytes);   // absent tokens are zero
+        }
+    }
     // Chunks: about 8 per thread for balance, a multiple of the tile height, and smaller when
     // there are many tokens (work per row grows with n_tok).
     const int64_t tok_groups = (c->n_tok + CK_TILE_T - 1) / CK_TILE_T;
@@ -239,7 +295,7 @@ static void matmul_run(ck_pool *pool, matmul_ctx *c) {
     atomic_store(&c->next_tok, 0);
     atomic_store(&c->tok_done, 0);
     if (nth == 1 || c->n_chunks == 1) {
-        if (c->x) matmul_task(c, 0, 1);
+        if (c->x || c->xi) matmul_task(c, 0, 1);
         else for (int64_t i = 0; i < c->n_chunks; i++) matmul_chunk(c, i);
         return;
     }

@@ -16,7 +16,7 @@ import Testing
             for threads in [1, 2] {
                 let pool = try #require(ck_pool_create(Int32(threads)))
                 defer { ck_pool_destroy(pool) }
-                for nTok in [1, 3, 8, 13, 64] {   // > 4: several token groups per row tile (unpacked once)
+                for nTok in [1, 3, 5, 8, 13, 64] {   // > 4: unpacked once per row tile; 5, 13: a part-filled group of 8
                     let xStride = n + 5, outStride = rows + 3
                     var x = [Float](repeating: .nan, count: nTok * xStride)
                     for t in 0..<nTok {
