@@ -192,6 +192,34 @@ static void mad_into_f16_avx2(uint16_t *y, const uint16_t *x, float v, int n) {
 }
 #endif
 
+// dst[i] = src[i] rounded to f16 and back (F16C rounds to nearest even, as ck_fp32_to_fp16 does).
+static void round_to_f16(const float *src, float *dst, int n) {
+    for (int i = 0; i < n; i++) dst[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(src[i]));
+}
+// dst[i] = f16 y[i] as a float, times v.
+static void f16_times(const uint16_t *y, float v, float *dst, int n) {
+    for (int i = 0; i < n; i++) dst[i] = ck_fp16_to_fp32(y[i]) * v;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma,f16c")))
+static void round_to_f16_avx2(const float *src, float *dst, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT)));
+    round_to_f16(src + i, dst + i, n - i);
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void f16_times_avx2(const uint16_t *y, float v, float *dst, int n) {
+    const __m256 vv = _mm256_set1_ps(v);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), vv));
+    f16_times(y + i, v, dst + i, n - i);
+}
+#endif
+
 static void scale_f16(uint16_t *y, float v, int n, int fast) {
 #if defined(__x86_64__)
     if (fast) { scale_f16_avx2(y, v, n); return; }
@@ -234,7 +262,10 @@ static void attend_f16_heads(const attn_ctx *c, int64_t t, int h0, int ng, const
     for (int g = 0; g < ng; g++) {
         // Q is rounded to f16 as ggml does before its f16 K·Q products.
         const float *qsrc = c->q + t * (int64_t)c->n_head * hd + (int64_t)(h0 + g) * hd;
-        for (int i = 0; i < hd; i++) qh[g * hd + i] = ck_fp16_to_fp32(ck_fp32_to_fp16(qsrc[i]));
+#if defined(__x86_64__)
+        if (fast) round_to_f16_avx2(qsrc, qh + g * hd, hd); else
+#endif
+        round_to_f16(qsrc, qh + g * hd, hd);
         for (int i = 0; i < hd; i++) vk16[g * hd + i] = 0;
         M[g] = -INFINITY;
         S[g] = 0.0f;
@@ -261,7 +292,10 @@ static void attend_f16_heads(const attn_ctx *c, int64_t t, int h0, int ng, const
     for (int g = 0; g < ng; g++) {
         const float inv = S[g] == 0.0f ? 0.0f : 1.0f / S[g];
         float *out = c->out + t * (int64_t)c->n_head * hd + (int64_t)(h0 + g) * hd;
-        for (int i = 0; i < hd; i++) out[i] = ck_fp16_to_fp32(vk16[g * hd + i]) * inv;
+#if defined(__x86_64__)
+        if (fast) f16_times_avx2(vk16 + g * hd, inv, out, hd); else
+#endif
+        f16_times(vk16 + g * hd, inv, out, hd);
     }
 }
 

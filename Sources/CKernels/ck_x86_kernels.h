@@ -499,11 +499,17 @@ static void tile_u_K(CK_ARGS) { CK_SHAPES(CALL_U_K) }
 static void tile_u6_K(CK_ARGS) { CK_SHAPES(CALL_U6_K) }
 
 // ---- unpacking a row tile to ck_block_u8 --------------------------------------------------
+// The row tile's nr rows lie one after another: unpacking is the step's first touch of these
+// weights, so it prefetches them as the tiles do.
 CK_AI void unpack_k(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst, const int type) {
     const int64_t nb = n / CK_QK;
     ck_block_u8 *o = (ck_block_u8 *)dst;
+    const char *pf = (const char *)w + CK_PF_DIST;
+    const size_t bb = type == CK_Q4_0 ? sizeof(ck_block_q4_0) : type == CK_Q5_0 ? sizeof(ck_block_q5_0)
+                    : type == CK_Q4_1 ? sizeof(ck_block_q4_1) : sizeof(ck_block_q5_1);
     for (int r = 0; r < nr; r++) {
         for (int64_t b = 0; b < nb; b++, o++) {
+            PREFETCH_TILE(pf, bb);
             __m256i q;
             switch (type) {
             case CK_Q4_0: { const ck_block_q4_0 *wb = W_BLOCK(ck_block_q4_0, r, b);
@@ -528,8 +534,10 @@ CK_AI void unpack_K(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *ds
     const int64_t nb = n / CK_QK_K;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m10 = _mm256_set1_epi8(0x10);
     ck_block_u8k *o = (ck_block_u8k *)dst;
+    const char *pf = (const char *)w + CK_PF_DIST;
     for (int r = 0; r < nr; r++) {
         for (int64_t b = 0; b < nb; b++, o++) {
+            PREFETCH_TILE(pf, Q5 ? sizeof(ck_block_q5_K) : sizeof(ck_block_q4_K));
             const uint8_t *qs; __m256i hbits = _mm256_setzero_si256();
             if (Q5) {
                 const ck_block_q5_K *wb = W_BLOCK(ck_block_q5_K, r, b);
@@ -563,8 +571,10 @@ static void unpack_q6_K(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t
     const int64_t nb = n / CK_QK_K;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
     ck_block_u8k6 *o = (ck_block_u8k6 *)dst;
+    const char *pf = (const char *)w + CK_PF_DIST;
     for (int r = 0; r < nr; r++) {
         for (int64_t b = 0; b < nb; b++, o++) {
+            PREFETCH_TILE(pf, sizeof(ck_block_q6_K));
             const ck_block_q6_K *wb = W_BLOCK(ck_block_q6_K, r, b);
             o->d = h2f(wb->d);
             memcpy(o->scales, wb->scales, 16);
