@@ -48,6 +48,11 @@ struct BenchSingleCommand: ParsableCommand {
     @Option(help: "Repetitions (the median is reported).")
     var repetitions: Int = 5
 
+    @Option(help: ArgumentHelp(
+        "Unmeasured runs first (0: none).",
+        discussion: "A first run also pays for the page faults of a freshly mapped model and cold caches; llama-bench warms up too."))
+    var warmup: Int = 1
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -61,6 +66,7 @@ struct BenchSingleCommand: ParsableCommand {
         guard promptTokens >= 1, decodeTokens >= 2, repetitions >= 1 else {
             throw ValidationError("--prompt-tokens, --decode-tokens (2+) and --repetitions must be positive")
         }
+        guard (0 ... 100).contains(warmup) else { throw ValidationError("--warmup must be 0 to 100 (got \(warmup))") }
         let engine = try backend.makeBackend(context: promptTokens + decodeTokens + 8)
         let model = engine.model
         // A natural-text prompt of exactly promptTokens tokens.
@@ -70,6 +76,10 @@ struct BenchSingleCommand: ParsableCommand {
         guard prompt.count == promptTokens else { throw CommandFailure("the sample text is too short for \(promptTokens) tokens") }
 
         let generator = SingleSequenceGenerator(backend: engine)
+        for _ in 0 ..< warmup {
+            _ = try generator.generate(promptIDs: prompt, parameters: .greedy, maxTokens: decodeTokens,
+                                       stopAtEndOfGeneration: false)
+        }
         var prefill: [Double] = [], decode: [Double] = []
         for _ in 0 ..< repetitions {
             let r = try generator.generate(promptIDs: prompt, parameters: .greedy, maxTokens: decodeTokens,

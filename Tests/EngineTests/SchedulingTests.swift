@@ -42,10 +42,10 @@ struct SchedulingTests {
         // A target the decoders alone overrun: prompts still get the floor, within the batch.
         #expect(timed.prefillBudget(decoding: 50, batchLimit: 128, cost: cost) == 4)
         #expect(timed.prefillBudget(decoding: 126, batchLimit: 128, cost: cost) == 2)
-        // A prompt that has waited four step targets gets the count budget for a step.
-        #expect(timed.promptWaitLimit == 0.160)
-        #expect(timed.prefillBudget(decoding: 12, batchLimit: 128, cost: cost, promptWait: 0.159) == 28)
-        #expect(timed.prefillBudget(decoding: 12, batchLimit: 128, cost: cost, promptWait: 0.160) == 116)
+        // A prompt that has waited two step targets gets the count budget for a step.
+        #expect(timed.promptWaitLimit == 0.080)
+        #expect(timed.prefillBudget(decoding: 12, batchLimit: 128, cost: cost, promptWait: 0.079) == 28)
+        #expect(timed.prefillBudget(decoding: 12, batchLimit: 128, cost: cost, promptWait: 0.080) == 116)
     }
 
     @Test("a prompt joining decoding sequences fills only the step budget, and its output does not depend on the chunking")
