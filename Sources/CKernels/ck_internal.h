@@ -118,18 +118,19 @@ typedef void (*ck_tile_fn)(int64_t n, const uint8_t *w, size_t wrs, int nr,
 ck_tile_fn ck_tile_avx2(int type);
 ck_tile_fn ck_tile_avx512(int type);
 ck_tile_fn ck_tile_vnni(int type);
-// The unpacked form of a type's row tile: `CK_UNPACKED(type)` names the tile kernel that reads
-// ck_block_u8 rows, and the family's unpack function writes them (nr rows of n elements, row r's
-// blocks at dst + r * (n / 32) * 36). NULL / 0 for types without one.
+// The unpacked form of a type's row tile: the family's unpack function writes nr rows of n
+// elements one after another: ck_block_u8 blocks for Q4_0 / Q5_0 / Q4_1 / Q5_1 (row r's blocks at
+// dst + r * (n / 32) * 36), read by the interleaved GEMM below; ck_block_u8k / ck_block_u8k6 for the
+// K-quants, read by the tile kernel `CK_UNPACKED(type)` names. NULL / 0 for types without one.
 #define CK_UNPACKED(type) (1000 + (type))
 typedef void (*ck_unpack_fn)(int64_t n, const uint8_t *w, size_t wrs, int nr, uint8_t *dst);
 ck_unpack_fn ck_unpack_avx2(int type);
 ck_unpack_fn ck_unpack_avx512(int type);
 ck_unpack_fn ck_unpack_vnni(int type);
-// The token-interleaved GEMM for Q4_0 / Q5_0 weights: 8 tokens' Q8_0 activations per group, each
-// 32-element block as CK_X8_BLOCK bytes: the 8 groups of 4 values (group j of token t at byte
-// 32 * j + 4 * t), then the 8 tokens' scales d as floats (byte 256), then the 8 sums of their 32
-// values as int32 (byte 288). Tokens past the end of the batch are zero. Block b of token group g
+// The token-interleaved GEMM for Q4_0 / Q5_0 / Q4_1 / Q5_1 weights: 8 tokens' Q8_0 or Q8_1
+// activations per group, each 32-element block as CK_X8_BLOCK bytes: the 8 groups of 4 values
+// (group j of token t at byte 32 * j + 4 * t), then the 8 tokens' scales d as floats (byte 256),
+// then per token the sum of its 32 values as int32 (Q8_0) or its s as a float (Q8_1) (byte 288). Tokens past the end of the batch are zero. Block b of token group g
 // is at (g * n / 32 + b) * CK_X8_BLOCK. The GEMM reads nr <= CK_GEMM8_R rows of ck_block_u8 (the
 // family's unpack function), wrs bytes apart, and writes out[t * os + r] for t < nt <= 8.
 #define CK_X8_TOKENS 8

@@ -232,14 +232,14 @@ CK_AI void gemm8_x0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi
 // the m_w*s_x terms into a separate scalar sum (fused multiply-add per block, as GCC contracts
 // ggml's `summs += m*s`), added last.
 CK_AI void qx_1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_t xrs,
-                  float *out, int64_t os, const int NR, const int NT, const int Q5, const int PRE) {
+                  float *out, int64_t os, const int NR, const int NT, const int Q5) {
     const int64_t nb = n / CK_QK;
     TILE_BEGIN
     __m128 summs[CK_TILE_R];   // lane t: the scalar m*s sum of row r with token t
     for (int r = 0; r < NR; r++) summs[r] = _mm_setzero_ps();
     const char *pf = (const char *)w + CK_PF_DIST;
     for (int64_t b = 0; b < nb; b++) {
-        if (!PRE) PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_1) : sizeof(ck_block_q4_1)));
+        PREFETCH_TILE(pf, NR * (Q5 ? sizeof(ck_block_q5_1) : sizeof(ck_block_q4_1)));
         __m256i xv[CK_TILE_T]; __m256 dx[CK_TILE_T];
         uint16_t sh[4] = {0, 0, 0, 0};
         for (int t = 0; t < NT; t++) {
@@ -252,11 +252,7 @@ CK_AI void qx_1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
         const __m128 sx = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)sh64));
         for (int r = 0; r < NR; r++) {
             __m256i q; __m256 dw; ck_half mh;
-            if (PRE) {
-                const ck_block_u8 *wb = W_BLOCK(ck_block_u8, r, b);
-                q = _mm256_loadu_si256((const __m256i *)wb->qs);
-                dw = bcast_half(&wb->d); mh = wb->m;
-            } else if (Q5) {
+            if (Q5) {
                 const ck_block_q5_1 *wb = W_BLOCK(ck_block_q5_1, r, b);
                 q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh));
                 dw = bcast_half(&wb->d); mh = wb->m;
@@ -276,6 +272,50 @@ CK_AI void qx_1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
         float sm[4];
         _mm_storeu_ps(sm, summs[r]);
         for (int t = 0; t < NT; t++) out[t * os + r] = hsum(acc[r][t]) + sm[t];
+    }
+}
+
+// The interleaved GEMM for Q4_1 / Q5_1 in ggml's x86 order (layout in ck_internal.h; the floats at
+// byte 288 are the tokens' s). ggml keeps 8 float lanes per row and token, lane j summing the
+// integer dot products of values 4j..4j+3 times d_w * d_x block by block; here register j holds
+// lane j for 8 tokens, so one multiply-add serves 8 tokens where the tiles above serve one. The
+// lanes are reduced in ggml's order at the end, then the m_w * s_x sum is added: the same floats
+// as qx_1_k. w: NR rows of ck_block_u8 (values 0..15 / 0..31, d and m).
+CK_AI void gemm8_x1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
+                      float *out, int64_t os, const int NR) {
+    const int64_t nb = n / CK_QK;
+#if !CK_VNNI
+    const __m256i ones = _mm256_set1_epi16(1);
+#endif
+    for (int r = 0; r < NR; r++) {
+        __m256 acc[8], accm = _mm256_setzero_ps();
+        for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *xb = xi + b * CK_X8_BLOCK;
+            const ck_block_u8 *wb = W_BLOCK(ck_block_u8, r, b);
+            __m256 dw, mw;
+            bcast_half2(&wb->d, &dw, &mw);
+            const __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps((const float *)(xb + 256)));
+            int32_t wq[8];
+            memcpy(wq, wb->qs, 32);
+            for (int j = 0; j < 8; j++) {
+                const __m256i xj = _mm256_loadu_si256((const __m256i *)(xb + 32 * j));
+#if CK_VNNI
+                const __m256i lane = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi32(wq[j]), xj);
+#else
+                const __m256i lane = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(wq[j]), xj), ones);
+#endif
+                acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lane), acc[j]);
+            }
+            accm = _mm256_fmadd_ps(mw, _mm256_loadu_ps((const float *)(xb + 288)), accm);
+        }
+        // hsum's order over the 8 lanes: (0+4, 1+5, 2+6, 3+7), then (0+4)+(2+6) and (1+5)+(3+7), then their sum
+        const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);
+        const __m256 s26 = _mm256_add_ps(acc[6], acc[2]), s37 = _mm256_add_ps(acc[7], acc[3]);
+        const __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37)), accm);
+        float o[8];
+        _mm256_storeu_ps(o, v);
+        for (int t = 0; t < nt; t++) out[t * os + r] = o[t];
     }
 }
 
@@ -477,9 +517,8 @@ CK_AI void fx_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, size_
 #define CALL_Q8_0(R, T) q8_0_k(n, w, wrs, x, xrs, out, os, R, T)
 #define CALL_Q4_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 0)
 #define CALL_Q5_0(R, T) qx_0_k(n, w, wrs, x, xrs, out, os, R, T, 1)
-#define CALL_Q4_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 0, 0)
-#define CALL_Q5_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 1, 0)
-#define CALL_U_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 0, 1)
+#define CALL_Q4_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 0)
+#define CALL_Q5_1(R, T) qx_1_k(n, w, wrs, x, xrs, out, os, R, T, 1)
 #define CALL_Q4_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 0, 0)
 #define CALL_Q5_K(R, T) qx_K_k(n, w, wrs, x, xrs, out, os, R, T, 1, 0)
 #define CALL_Q6_K(R, T) q6_K_k(n, w, wrs, x, xrs, out, os, R, T, 0)
@@ -494,7 +533,6 @@ static void tile_q4_0(CK_ARGS) { CK_SHAPES(CALL_Q4_0) }
 static void tile_q5_0(CK_ARGS) { CK_SHAPES(CALL_Q5_0) }
 static void tile_q4_1(CK_ARGS) { CK_SHAPES(CALL_Q4_1) }
 static void tile_q5_1(CK_ARGS) { CK_SHAPES(CALL_Q5_1) }
-static void tile_u_1(CK_ARGS) { CK_SHAPES(CALL_U_1) }
 static void tile_u_K(CK_ARGS) { CK_SHAPES(CALL_U_K) }
 static void tile_u6_K(CK_ARGS) { CK_SHAPES(CALL_U6_K) }
 
@@ -594,16 +632,14 @@ static void tile_f16(CK_ARGS) { CK_SHAPES(CALL_F16) }
 static void tile_bf16(CK_ARGS) { CK_SHAPES(CALL_BF16) }
 
 #define CK_GEMM8_ARGS int64_t n, const uint8_t *w, size_t wrs, int nr, const uint8_t *xi, int nt, float *out, int64_t os
-#define CK_GEMM8_SHAPES(Q5) \
-    switch (nr) { \
-    case 1: gemm8_x0_k(n, w, wrs, xi, nt, out, os, 1, Q5); break; \
-    case 2: gemm8_x0_k(n, w, wrs, xi, nt, out, os, 2, Q5); break; \
-    case 3: gemm8_x0_k(n, w, wrs, xi, nt, out, os, 3, Q5); break; \
-    case 4: gemm8_x0_k(n, w, wrs, xi, nt, out, os, 4, Q5); break; \
-    default: break; \
-    }
-static void gemm8_u4_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(0) }
-static void gemm8_u5_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(1) }
+#define CK_GEMM8_SHAPES(CALL) \
+    switch (nr) { case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break; case 4: CALL(4); break; default: break; }
+#define CALL8_U4_0(R) gemm8_x0_k(n, w, wrs, xi, nt, out, os, R, 0)
+#define CALL8_U5_0(R) gemm8_x0_k(n, w, wrs, xi, nt, out, os, R, 1)
+#define CALL8_U_1(R) gemm8_x1_k(n, w, wrs, xi, nt, out, os, R)
+static void gemm8_u4_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U4_0) }
+static void gemm8_u5_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U5_0) }
+static void gemm8_u_1(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U_1) }
 
 #pragma clang attribute pop
 
@@ -620,7 +656,6 @@ ck_tile_fn CK_FAMILY_FN(int type) {
     case CK_F32: return tile_f32;
     case CK_F16: return tile_f16;
     case CK_BF16: return tile_bf16;
-    case CK_UNPACKED(CK_Q4_1): case CK_UNPACKED(CK_Q5_1): return tile_u_1;
     case CK_UNPACKED(CK_Q4_K): case CK_UNPACKED(CK_Q5_K): return tile_u_K;
     case CK_UNPACKED(CK_Q6_K): return tile_u6_K;
     default: return NULL;
@@ -644,6 +679,7 @@ ck_gemm8_fn CK_FAMILY_GEMM8(int type) {
     switch (type) {
     case CK_Q4_0: return gemm8_u4_0;
     case CK_Q5_0: return gemm8_u5_0;
+    case CK_Q4_1: case CK_Q5_1: return gemm8_u_1;
     default: return NULL;
     }
 }

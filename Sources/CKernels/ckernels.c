@@ -180,17 +180,27 @@ static uint8_t *interleave_buffer(size_t bytes) {
     return grow(&b, bytes);
 }
 
-// Token t's Q8_0 row into its lane of the interleaved layout (ck_internal.h).
-static void interleave_q8_0(const ck_block_q8_0 *row, int64_t nb, int64_t t, uint8_t *xi) {
+// Token t's Q8_0 or Q8_1 row into its lane of the interleaved layout (ck_internal.h): the values,
+// d, and then the sum of the values (Q8_0, int32) or s (Q8_1, float).
+static void interleave_row(int dot_type, const uint8_t *row, int64_t nb, int64_t t, uint8_t *xi) {
     const int lane = (int)(t % CK_X8_TOKENS);
     uint8_t *blk = xi + (size_t)(t / CK_X8_TOKENS) * (size_t)nb * CK_X8_BLOCK;
     for (int64_t b = 0; b < nb; b++, blk += CK_X8_BLOCK) {
-        int32_t sum = 0;
-        for (int j = 0; j < 8; j++) memcpy(blk + 32 * j + 4 * lane, row[b].qs + 4 * j, 4);
-        for (int k = 0; k < CK_QK; k++) sum += row[b].qs[k];
-        const float d = ck_h2f(row[b].d);
+        const int8_t *qs; float d;
+        if (dot_type == CK_Q8_1) {
+            const ck_block_q8_1 *xb = (const ck_block_q8_1 *)row + b;
+            qs = xb->qs; d = ck_h2f(xb->d);
+            const float s = ck_h2f(xb->s);
+            memcpy(blk + 288 + 4 * lane, &s, 4);
+        } else {
+            const ck_block_q8_0 *xb = (const ck_block_q8_0 *)row + b;
+            qs = xb->qs; d = ck_h2f(xb->d);
+            int32_t sum = 0;
+            for (int k = 0; k < CK_QK; k++) sum += qs[k];
+            memcpy(blk + 288 + 4 * lane, &sum, 4);
+        }
+        for (int j = 0; j < 8; j++) memcpy(blk + 32 * j + 4 * lane, qs + 4 * j, 4);
         memcpy(blk + 256 + 4 * lane, &d, 4);
-        memcpy(blk + 288 + 4 * lane, &sum, 4);
     }
 }
 
@@ -244,7 +254,7 @@ static void matmul_task(void *p, int ith, int nth) {
         for (int64_t t = atomic_fetch_add(&c->next_tok, 1); t < c->n_tok; t = atomic_fetch_add(&c->next_tok, 1)) {
             uint8_t *row = c->xq + (size_t)t * c->xrs;
             if (c->x) ck_quantize_row(dt, c->x + t * c->x_stride, row, c->n);
-            if (c->xi) interleave_q8_0((const ck_block_q8_0 *)row, c->n / CK_QK, t, c->xi);
+            if (c->xi) interleave_row(dt, row, c->n / CK_QK, t, c->xi);
             atomic_fetch_add(&c->tok_done, 1);
         }
         while (atomic_load_explicit(&c->tok_done, memory_order_acquire) != c->n_tok) {
