@@ -43,12 +43,15 @@ stop() { # stop PID: SIGTERM, then SIGKILL after 20 s
 }
 cleanup() {
     local code=$?
+    (( code == 0 )) || echo "10-monitoring: exiting with status $code" >&2
     stop "$vkserved_pid"
     stop "$prometheus_pid"
     rm -rf "$work"
     exit "$code"
 }
 trap cleanup EXIT
+# A command that fails outside fail() (set -e) names itself instead of ending the script silently.
+trap 'echo "10-monitoring: FAIL: line $LINENO: \"$BASH_COMMAND\" exited with status $?" >&2' ERR
 trap 'exit 143' TERM
 trap 'exit 130' INT
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
