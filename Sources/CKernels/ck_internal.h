@@ -135,6 +135,10 @@ ck_unpack_fn ck_unpack_vnni(int type);
 // family's unpack function), wrs bytes apart, and writes out[t * os + r] for t < nt <= 8.
 #define CK_X8_TOKENS 8
 #define CK_X8_BLOCK 320
+#define CK_X8_D 256      // byte offset of the 8 floats d in an interleaved block
+#define CK_X8_S 288      // byte offset of the 8 sums (Q8_0, int32) or s (Q8_1, float)
+// Bytes of one group of 8 tokens for rows of n elements.
+static inline size_t ck_x8_group_bytes(int64_t n) { return (size_t)(n / CK_QK) * CK_X8_BLOCK; }
 #define CK_GEMM8_R CK_TILE_R
 typedef void (*ck_gemm8_fn)(int64_t n, const uint8_t *w, size_t wrs, int nr,
                             const uint8_t *xi, int nt, float *out, int64_t os);

@@ -191,8 +191,8 @@ CK_AI void gemm8_x0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi
 #endif
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *xb = xi + b * CK_X8_BLOCK;
-        const __m256 dx = _mm256_loadu_ps((const float *)(xb + 256));
-        const __m256i sx = _mm256_loadu_si256((const __m256i *)(xb + 288));
+        const __m256 dx = _mm256_loadu_ps((const float *)(xb + CK_X8_D));
+        const __m256i sx = _mm256_loadu_si256((const __m256i *)(xb + CK_X8_S));
         const __m256i negoff = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sx, Q5 ? 4 : 3));
         for (int r = 0; r < NR; r++) {
             const ck_block_u8 *wb = W_BLOCK(ck_block_u8, r, b);
@@ -295,7 +295,7 @@ CK_AI void gemm8_x1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi
             const ck_block_u8 *wb = W_BLOCK(ck_block_u8, r, b);
             __m256 dw, mw;
             bcast_half2(&wb->d, &dw, &mw);
-            const __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps((const float *)(xb + 256)));
+            const __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps((const float *)(xb + CK_X8_D)));
             int32_t wq[8];
             memcpy(wq, wb->qs, 32);
             for (int j = 0; j < 8; j++) {
@@ -307,7 +307,7 @@ CK_AI void gemm8_x1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi
 #endif
                 acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lane), acc[j]);
             }
-            accm = _mm256_fmadd_ps(mw, _mm256_loadu_ps((const float *)(xb + 288)), accm);
+            accm = _mm256_fmadd_ps(mw, _mm256_loadu_ps((const float *)(xb + CK_X8_S)), accm);
         }
         // hsum's order over the 8 lanes: (0+4, 1+5, 2+6, 3+7), then (0+4)+(2+6) and (1+5)+(3+7), then their sum
         const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);

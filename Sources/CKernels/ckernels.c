@@ -184,23 +184,23 @@ static uint8_t *interleave_buffer(size_t bytes) {
 // d, and then the sum of the values (Q8_0, int32) or s (Q8_1, float).
 static void interleave_row(int dot_type, const uint8_t *row, int64_t nb, int64_t t, uint8_t *xi) {
     const int lane = (int)(t % CK_X8_TOKENS);
-    uint8_t *blk = xi + (size_t)(t / CK_X8_TOKENS) * (size_t)nb * CK_X8_BLOCK;
+    uint8_t *blk = xi + (size_t)(t / CK_X8_TOKENS) * (size_t)nb * CK_X8_BLOCK;   // nb blocks a group
     for (int64_t b = 0; b < nb; b++, blk += CK_X8_BLOCK) {
         const int8_t *qs; float d;
         if (dot_type == CK_Q8_1) {
             const ck_block_q8_1 *xb = (const ck_block_q8_1 *)row + b;
             qs = xb->qs; d = ck_h2f(xb->d);
             const float s = ck_h2f(xb->s);
-            memcpy(blk + 288 + 4 * lane, &s, 4);
+            memcpy(blk + CK_X8_S + 4 * lane, &s, 4);
         } else {
             const ck_block_q8_0 *xb = (const ck_block_q8_0 *)row + b;
             qs = xb->qs; d = ck_h2f(xb->d);
             int32_t sum = 0;
             for (int k = 0; k < CK_QK; k++) sum += qs[k];
-            memcpy(blk + 288 + 4 * lane, &sum, 4);
+            memcpy(blk + CK_X8_S + 4 * lane, &sum, 4);
         }
         for (int j = 0; j < 8; j++) memcpy(blk + 32 * j + 4 * lane, qs + 4 * j, 4);
-        memcpy(blk + 256 + 4 * lane, &d, 4);
+        memcpy(blk + CK_X8_D + 4 * lane, &d, 4);
     }
 }
 
@@ -212,18 +212,16 @@ static void matmul_chunk(const matmul_ctx *c, int64_t chunk) {
     for (int64_t r = r0; r < r1; r += CK_TILE_R) {
         const int nr = (int)(r1 - r < CK_TILE_R ? r1 - r : CK_TILE_R);
         const uint8_t *w = c->w + (size_t)r * c->wrs;
-        if (ubuf && c->gemm8) {
-            c->unpack(c->n, w, c->wrs, nr, ubuf);
-            const size_t group_bytes = (size_t)(c->n / CK_QK) * CK_X8_BLOCK;
-            for (int64_t t = 0; t < c->n_tok; t += CK_X8_TOKENS) {
-                const int nt = (int)(c->n_tok - t < CK_X8_TOKENS ? c->n_tok - t : CK_X8_TOKENS);
-                c->gemm8(c->n, ubuf, urs, nr, c->xi + (size_t)(t / CK_X8_TOKENS) * group_bytes, nt,
-                         c->out + t * c->os + r, c->os);
-            }
-            continue;
-        }
         if (ubuf) {   // several token groups: unpack the rows once, then read them from cache
             c->unpack(c->n, w, c->wrs, nr, ubuf);
+            if (c->gemm8) {
+                for (int64_t t = 0; t < c->n_tok; t += CK_X8_TOKENS) {
+                    const int nt = (int)(c->n_tok - t < CK_X8_TOKENS ? c->n_tok - t : CK_X8_TOKENS);
+                    c->gemm8(c->n, ubuf, urs, nr, c->xi + (size_t)(t / CK_X8_TOKENS) * ck_x8_group_bytes(c->n), nt,
+                             c->out + t * c->os + r, c->os);
+                }
+                continue;
+            }
             for (int64_t t = 0; t < c->n_tok; t += CK_TILE_T) {
                 const int nt = (int)(c->n_tok - t < CK_TILE_T ? c->n_tok - t : CK_TILE_T);
                 c->tile_unpacked(c->n, ubuf, urs, nr, c->xq + (size_t)t * c->xrs, c->xrs, nt,
@@ -283,7 +281,7 @@ static void matmul_run(ck_pool *pool, matmul_ctx *c) {
     c->xrs = ck_row_size(ck_vec_dot_type(c->type), c->n);
     if (c->gemm8) {
         const int64_t groups = (c->n_tok + CK_X8_TOKENS - 1) / CK_X8_TOKENS;
-        const size_t group_bytes = (size_t)(c->n / CK_QK) * CK_X8_BLOCK;
+        const size_t group_bytes = ck_x8_group_bytes(c->n);
         c->xi = interleave_buffer((size_t)groups * group_bytes);
         if (!c->xi) {   // no memory for it: the tiles compute the same figures
             c->gemm8 = NULL; c->unpack = NULL;
