@@ -127,12 +127,14 @@ typedef void (*ck_unpack_fn)(int64_t n, const uint8_t *w, size_t wrs, int nr, ui
 ck_unpack_fn ck_unpack_avx2(int type);
 ck_unpack_fn ck_unpack_avx512(int type);
 ck_unpack_fn ck_unpack_vnni(int type);
-// The token-interleaved GEMM for Q4_0 / Q5_0 / Q4_1 / Q5_1 weights: 8 tokens' Q8_0 or Q8_1
+// The token-interleaved GEMM for Q4_0 / Q5_0 / Q4_1 / Q5_1 / Q8_0 weights: 8 tokens' Q8_0 or Q8_1
 // activations per group, each 32-element block as CK_X8_BLOCK bytes: the 8 groups of 4 values
 // (group j of token t at byte 32 * j + 4 * t), then the 8 tokens' scales d as floats (byte 256),
-// then per token the sum of its 32 values as int32 (Q8_0) or its s as a float (Q8_1) (byte 288). Tokens past the end of the batch are zero. Block b of token group g
-// is at (g * n / 32 + b) * CK_X8_BLOCK. The GEMM reads nr <= CK_GEMM8_R rows of ck_block_u8 (the
-// family's unpack function), wrs bytes apart, and writes out[t * os + r] for t < nt <= 8.
+// then per token the sum of its 32 values as int32 (Q8_0) or its s as a float (Q8_1) (byte 288).
+// Tokens past the end of the batch are zero. Block b of token group g is at
+// (g * n / 32 + b) * CK_X8_BLOCK. The GEMM reads nr <= CK_GEMM8_R rows, wrs bytes apart: Q8_0 rows
+// as stored, the others as ck_block_u8 (the family's unpack function); it writes out[t * os + r]
+// for t < nt <= 8.
 #define CK_X8_TOKENS 8
 #define CK_X8_BLOCK 320
 #define CK_X8_D 256      // byte offset of the 8 floats d in an interleaved block
@@ -142,9 +144,11 @@ static inline size_t ck_x8_group_bytes(int64_t n) { return (size_t)(n / CK_QK) *
 #define CK_GEMM8_R CK_TILE_R
 typedef void (*ck_gemm8_fn)(int64_t n, const uint8_t *w, size_t wrs, int nr,
                             const uint8_t *xi, int nt, float *out, int64_t os);
-ck_gemm8_fn ck_gemm8_avx2(int type);
-ck_gemm8_fn ck_gemm8_avx512(int type);
-ck_gemm8_fn ck_gemm8_vnni(int type);
+// half = 1: the kernel for a last group of 1..4 tokens interleaved twice over (lanes 4..7 repeat
+// lanes 0..3), which computes two rows per register: the same figures at half the steps.
+ck_gemm8_fn ck_gemm8_avx2(int type, int half);
+ck_gemm8_fn ck_gemm8_avx512(int type, int half);
+ck_gemm8_fn ck_gemm8_vnni(int type, int half);
 // AVX2 activation quantizers, bit-exact with the scalar ones; returns 0 when dot_type has none.
 int ck_quantize_row_avx2(int dot_type, const float *x, void *y, int64_t n);
 // Like ck_pool_run, but workers that have not started by the time thread 0 returns from fn skip the

@@ -123,6 +123,42 @@ CK_AI void q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     TILE_END(0.0f)
 }
 
+// The interleaved GEMM for Q8_0 in ggml's x86 order (layout in ck_internal.h; the sums at byte 288
+// are not read): lane j of ggml's 8 per row and token sums |w| * sign(x, w) over values 4j..4j+3,
+// times d_w * d_x, block by block; register j here holds lane j for 8 tokens, reduced at the end
+// in hsum's order: the same floats as q8_0_k. w: NR rows of ck_block_q8_0 as stored (no unpacking).
+CK_AI void gemm8_q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
+                        float *out, int64_t os, const int NR) {
+    const int64_t nb = n / CK_QK;
+    for (int r = 0; r < NR; r++) {
+        __m256 acc[8];
+        for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+        const char *pf = (const char *)W_BLOCK(ck_block_q8_0, r, 0) + CK_PF_DIST;
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *xb = xi + b * CK_X8_BLOCK;
+            const ck_block_q8_0 *wb = W_BLOCK(ck_block_q8_0, r, b);
+            if ((b & 1) == 0) { _mm_prefetch(pf, _MM_HINT_T0); pf += 2 * sizeof(ck_block_q8_0); }
+            const __m256 d = _mm256_mul_ps(bcast_half(&wb->d), _mm256_loadu_ps((const float *)(xb + CK_X8_D)));
+            const __m256i wv = _mm256_loadu_si256((const __m256i *)wb->qs);
+            int32_t ws[8], wa[8];
+            _mm256_storeu_si256((__m256i *)ws, wv);
+            _mm256_storeu_si256((__m256i *)wa, _mm256_sign_epi8(wv, wv));
+            for (int j = 0; j < 8; j++) {
+                const __m256i xj = _mm256_loadu_si256((const __m256i *)(xb + 32 * j));
+                const __m256i lane = dot_u8s8(_mm256_setzero_si256(), _mm256_set1_epi32(wa[j]),
+                                              _mm256_sign_epi8(xj, _mm256_set1_epi32(ws[j])));
+                acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lane), d, acc[j]);
+            }
+        }
+        const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);
+        const __m256 s26 = _mm256_add_ps(acc[6], acc[2]), s37 = _mm256_add_ps(acc[7], acc[3]);
+        const __m256 v = _mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37));
+        float o[8];
+        _mm256_storeu_ps(o, v);
+        for (int t = 0; t < nt; t++) out[t * os + r] = o[t];
+    }
+}
+
 // ---- Q4_0 / Q5_0 x Q8_0 --------------------------------------------------------------------
 // The order of ggml's scalar formula: per block an exact integer dot product (the offset 8 / 16
 // folded in as -offset * sum(x)), then acc = fma(isum, d_w * d_x, acc), one float per (row, token).
@@ -227,6 +263,91 @@ CK_AI void gemm8_x0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi
     }
 }
 
+// ---- the half group: two rows per register ---------------------------------------------------
+// A batch of 8k + 1..4 tokens ends in a group that would leave half the lanes or more empty. That
+// group is interleaved twice over (lanes 4..7 repeat lanes 0..3), and the kernels below give the
+// lower 128 bits to one row and the upper 128 bits to the next: the same float steps per row and
+// token as the full group's kernels (so the same figures), at half the steps.
+
+// Row a's bytes q[0..15] in the lower 128 bits and row b's in the upper.
+CK_AI __m256i pair_bytes(const uint8_t *qa, const uint8_t *qb) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)qa)),
+                                   _mm_loadu_si128((const __m128i *)qb), 1);
+}
+
+// Two rows' adjacent f16 pairs (d, m) -> (4 x d_a, 4 x d_b) and (4 x m_a, 4 x m_b).
+CK_AI void pair_half2(const ck_half *ha, const ck_half *hb, __m256 *d, __m256 *m) {
+    uint32_t ua, ub;
+    memcpy(&ua, ha, 4); memcpy(&ub, hb, 4);
+    const __m256 v = _mm256_cvtph_ps(_mm_set_epi32((int)ub, (int)ub, (int)ua, (int)ua));
+    *d = _mm256_permute_ps(v, 0x00);
+    *m = _mm256_permute_ps(v, 0x55);
+}
+
+// The 8 weight quads of a block pair: quad j of row a in every int32 lane of the lower half, of row b
+// in the upper (one in-lane shuffle each).
+#define PAIR_QUADS(wa, wb, q) do { \
+        const __m256i lo_ = pair_bytes((wa)->qs, (wb)->qs), hi_ = pair_bytes((wa)->qs + 16, (wb)->qs + 16); \
+        (q)[0] = _mm256_shuffle_epi32(lo_, 0x00); (q)[1] = _mm256_shuffle_epi32(lo_, 0x55); \
+        (q)[2] = _mm256_shuffle_epi32(lo_, 0xAA); (q)[3] = _mm256_shuffle_epi32(lo_, 0xFF); \
+        (q)[4] = _mm256_shuffle_epi32(hi_, 0x00); (q)[5] = _mm256_shuffle_epi32(hi_, 0x55); \
+        (q)[6] = _mm256_shuffle_epi32(hi_, 0xAA); (q)[7] = _mm256_shuffle_epi32(hi_, 0xFF); \
+    } while (0)
+// Quad j of a 16-byte half, in every int32 lane of each 128-bit half (j: 0..3, an immediate).
+#define QUAD(v, j) _mm256_shuffle_epi32((v), (j) * 0x55)
+
+// Lanes 0..nt-1 to row r, lanes 4..4+nt-1 to row r + 1 (when there is one).
+CK_AI void pair_store(__m256 v, int r, int two, int nt, float *out, int64_t os) {
+    float o[8];
+    _mm256_storeu_ps(o, v);
+    for (int t = 0; t < nt; t++) out[t * os + r] = o[t];
+    if (two) for (int t = 0; t < nt; t++) out[t * os + r + 1] = o[4 + t];
+}
+
+// gemm8_x0_k over a half group.
+CK_AI void gemm4x2_x0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
+                        float *out, int64_t os, const int NR, const int Q5) {
+    const int64_t nb = n / CK_QK;
+    const int NP = (NR + 1) / 2;
+    __m256 acc[(CK_GEMM8_R + 1) / 2];
+    for (int p = 0; p < NP; p++) acc[p] = _mm256_setzero_ps();
+#if !CK_VNNI
+    const __m256i ones = _mm256_set1_epi16(1);
+#endif
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *xb = xi + b * CK_X8_BLOCK;
+        const __m256 dx = _mm256_loadu_ps((const float *)(xb + CK_X8_D));
+        const __m256i sx = _mm256_loadu_si256((const __m256i *)(xb + CK_X8_S));
+        const __m256i negoff = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sx, Q5 ? 4 : 3));
+        for (int p = 0; p < NP; p++) {
+            const ck_block_u8 *wa = W_BLOCK(ck_block_u8, 2 * p, b);
+            const ck_block_u8 *wb = W_BLOCK(ck_block_u8, 2 * p + 1 < NR ? 2 * p + 1 : 2 * p, b);
+            __m256i q[8];
+            PAIR_QUADS(wa, wb, q);
+            __m256 dw, mw_unused;
+            pair_half2(&wa->d, &wb->d, &dw, &mw_unused);
+#if CK_VNNI
+            __m256i c4[4] = {negoff, _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+            for (int j = 0; j < 8; j++)
+                c4[j & 3] = _mm256_dpbusd_epi32(c4[j & 3], q[j], _mm256_loadu_si256((const __m256i *)(xb + 32 * j)));
+            const __m256i is = _mm256_add_epi32(_mm256_add_epi32(c4[0], c4[1]), _mm256_add_epi32(c4[2], c4[3]));
+#else
+            __m256i s[2];
+            for (int h = 0; h < 2; h++) {
+                __m256i v = _mm256_maddubs_epi16(q[4 * h], _mm256_loadu_si256((const __m256i *)(xb + 128 * h)));
+                for (int j = 1; j < 4; j++)
+                    v = _mm256_add_epi16(v, _mm256_maddubs_epi16(q[4 * h + j],
+                                                                 _mm256_loadu_si256((const __m256i *)(xb + 128 * h + 32 * j))));
+                s[h] = _mm256_madd_epi16(v, ones);
+            }
+            const __m256i is = _mm256_add_epi32(negoff, _mm256_add_epi32(s[0], s[1]));
+#endif
+            acc[p] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(dw, dx), acc[p]);
+        }
+    }
+    for (int p = 0; p < NP; p++) pair_store(acc[p], 2 * p, 2 * p + 1 < NR, nt, out, os);
+}
+
 // ---- Q4_1 / Q5_1 x Q8_1: d_w*d_x*sumi + m_w*s_x ---------------------------------------------
 // ggml's x86 order: the d_w*d_x*sumi terms go into one 8-lane accumulator (reduced at the end),
 // the m_w*s_x terms into a separate scalar sum (fused multiply-add per block, as GCC contracts
@@ -316,6 +437,74 @@ CK_AI void gemm8_x1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi
         float o[8];
         _mm256_storeu_ps(o, v);
         for (int t = 0; t < nt; t++) out[t * os + r] = o[t];
+    }
+}
+
+// gemm8_q8_0_k over a half group.
+CK_AI void gemm4x2_q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
+                          float *out, int64_t os, const int NR) {
+    const int64_t nb = n / CK_QK;
+    for (int r = 0; r < NR; r += 2) {
+        const int two = r + 1 < NR;
+        __m256 acc[8];
+        for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *xb = xi + b * CK_X8_BLOCK;
+            const ck_block_q8_0 *wa = W_BLOCK(ck_block_q8_0, r, b), *wb = W_BLOCK(ck_block_q8_0, two ? r + 1 : r, b);
+            const __m256 dw = _mm256_cvtph_ps(_mm_unpacklo_epi64(_mm_set1_epi16((short)wa->d), _mm_set1_epi16((short)wb->d)));
+            const __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps((const float *)(xb + CK_X8_D)));
+            const __m256i lo = pair_bytes((const uint8_t *)wa->qs, (const uint8_t *)wb->qs);
+            const __m256i hi = pair_bytes((const uint8_t *)wa->qs + 16, (const uint8_t *)wb->qs + 16);
+            const __m256i alo = _mm256_sign_epi8(lo, lo), ahi = _mm256_sign_epi8(hi, hi);
+#define Q8_PAIR_STEP(j, s_, a_, k) do { \
+                const __m256i xj = _mm256_loadu_si256((const __m256i *)(xb + 32 * (j))); \
+                const __m256i lane = dot_u8s8(_mm256_setzero_si256(), QUAD(a_, k), _mm256_sign_epi8(xj, QUAD(s_, k))); \
+                acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lane), d, acc[j]); \
+            } while (0)
+            Q8_PAIR_STEP(0, lo, alo, 0); Q8_PAIR_STEP(1, lo, alo, 1); Q8_PAIR_STEP(2, lo, alo, 2); Q8_PAIR_STEP(3, lo, alo, 3);
+            Q8_PAIR_STEP(4, hi, ahi, 0); Q8_PAIR_STEP(5, hi, ahi, 1); Q8_PAIR_STEP(6, hi, ahi, 2); Q8_PAIR_STEP(7, hi, ahi, 3);
+#undef Q8_PAIR_STEP
+        }
+        const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);
+        const __m256 s26 = _mm256_add_ps(acc[6], acc[2]), s37 = _mm256_add_ps(acc[7], acc[3]);
+        pair_store(_mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37)), r, two, nt, out, os);
+    }
+}
+
+// gemm8_x1_k over a half group.
+CK_AI void gemm4x2_x1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
+                        float *out, int64_t os, const int NR) {
+    const int64_t nb = n / CK_QK;
+#if !CK_VNNI
+    const __m256i ones = _mm256_set1_epi16(1);
+#endif
+    for (int r = 0; r < NR; r += 2) {
+        const int two = r + 1 < NR;
+        __m256 acc[8], accm = _mm256_setzero_ps();
+        for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *xb = xi + b * CK_X8_BLOCK;
+            const ck_block_u8 *wa = W_BLOCK(ck_block_u8, r, b), *wb = W_BLOCK(ck_block_u8, two ? r + 1 : r, b);
+            __m256 dw, mw;
+            pair_half2(&wa->d, &wb->d, &dw, &mw);
+            const __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps((const float *)(xb + CK_X8_D)));
+            __m256i q[8];
+            PAIR_QUADS(wa, wb, q);
+            for (int j = 0; j < 8; j++) {
+                const __m256i xj = _mm256_loadu_si256((const __m256i *)(xb + 32 * j));
+#if CK_VNNI
+                const __m256i lane = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[j], xj);
+#else
+                const __m256i lane = _mm256_madd_epi16(_mm256_maddubs_epi16(q[j], xj), ones);
+#endif
+                acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lane), acc[j]);
+            }
+            accm = _mm256_fmadd_ps(mw, _mm256_loadu_ps((const float *)(xb + CK_X8_S)), accm);
+        }
+        const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);
+        const __m256 s26 = _mm256_add_ps(acc[6], acc[2]), s37 = _mm256_add_ps(acc[7], acc[3]);
+        pair_store(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37)), accm),
+                   r, two, nt, out, os);
     }
 }
 
@@ -640,6 +829,16 @@ static void tile_bf16(CK_ARGS) { CK_SHAPES(CALL_BF16) }
 static void gemm8_u4_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U4_0) }
 static void gemm8_u5_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U5_0) }
 static void gemm8_u_1(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U_1) }
+#define CALL8_Q8_0(R) gemm8_q8_0_k(n, w, wrs, xi, nt, out, os, R)
+#define CALL4_Q8_0(R) gemm4x2_q8_0_k(n, w, wrs, xi, nt, out, os, R)
+static void gemm8_q8_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_Q8_0) }
+static void gemm4_q8_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_Q8_0) }
+#define CALL4_U4_0(R) gemm4x2_x0_k(n, w, wrs, xi, nt, out, os, R, 0)
+#define CALL4_U5_0(R) gemm4x2_x0_k(n, w, wrs, xi, nt, out, os, R, 1)
+#define CALL4_U_1(R) gemm4x2_x1_k(n, w, wrs, xi, nt, out, os, R)
+static void gemm4_u4_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_U4_0) }
+static void gemm4_u5_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_U5_0) }
+static void gemm4_u_1(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_U_1) }
 
 #pragma clang attribute pop
 
@@ -675,11 +874,12 @@ ck_unpack_fn CK_FAMILY_UNPACK(int type) {
     }
 }
 
-ck_gemm8_fn CK_FAMILY_GEMM8(int type) {
+ck_gemm8_fn CK_FAMILY_GEMM8(int type, int half) {
     switch (type) {
-    case CK_Q4_0: return gemm8_u4_0;
-    case CK_Q5_0: return gemm8_u5_0;
-    case CK_Q4_1: case CK_Q5_1: return gemm8_u_1;
+    case CK_Q8_0: return half ? gemm4_q8_0 : gemm8_q8_0;
+    case CK_Q4_0: return half ? gemm4_u4_0 : gemm8_u4_0;
+    case CK_Q5_0: return half ? gemm4_u5_0 : gemm8_u5_0;
+    case CK_Q4_1: case CK_Q5_1: return half ? gemm4_u_1 : gemm8_u_1;
     default: return NULL;
     }
 }

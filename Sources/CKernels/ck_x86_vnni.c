@@ -11,5 +11,5 @@
 #include "ck_internal.h"
 ck_tile_fn ck_tile_vnni(int type) { (void)type; return NULL; }
 ck_unpack_fn ck_unpack_vnni(int type) { (void)type; return NULL; }
-ck_gemm8_fn ck_gemm8_vnni(int type) { (void)type; return NULL; }
+ck_gemm8_fn ck_gemm8_vnni(int type, int half) { (void)type; (void)half; return NULL; }
 #endif

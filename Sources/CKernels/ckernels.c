@@ -72,11 +72,11 @@ static ck_tile_fn tile_for(int type) {
     }
 }
 
-static ck_gemm8_fn gemm8_for(int type) {
+static ck_gemm8_fn gemm8_for(int type, int half) {
     switch (cur_level()) {
-    case 3: return ck_gemm8_vnni(type);
-    case 2: return ck_gemm8_avx512(type);
-    case 1: return ck_gemm8_avx2(type);
+    case 3: return ck_gemm8_vnni(type, half);
+    case 2: return ck_gemm8_avx512(type, half);
+    case 1: return ck_gemm8_avx2(type, half);
     default: return NULL;
     }
 }
@@ -136,7 +136,8 @@ typedef struct {
     ck_tile_fn tile;                // NULL: scalar vec_dot per element
     ck_unpack_fn unpack;            // non-NULL: unpack each row tile once, then run tile_unpacked
     ck_tile_fn tile_unpacked;
-    ck_gemm8_fn gemm8;              // non-NULL: unpack each row tile once, then the interleaved GEMM
+    ck_gemm8_fn gemm8;              // non-NULL: the interleaved GEMM over each row tile (unpacked first if unpack is set)
+    ck_gemm8_fn gemm4;              // non-NULL: the last group holds 1..4 tokens, interleaved twice over
     uint8_t *xi;                    // gemm8: the activations interleaved by 8 tokens (CK_X8_BLOCK)
     const uint8_t *w; size_t wrs;
     int64_t n, rows;
@@ -182,7 +183,8 @@ static uint8_t *interleave_buffer(size_t bytes) {
 
 // Token t's Q8_0 or Q8_1 row into its lane of the interleaved layout (ck_internal.h): the values,
 // d, and then the sum of the values (Q8_0, int32) or s (Q8_1, float).
-static void interleave_row(int dot_type, const uint8_t *row, int64_t nb, int64_t t, uint8_t *xi) {
+// twice: also into lane + 4 (a half group, read two rows per register).
+static void interleave_row(int dot_type, const uint8_t *row, int64_t nb, int64_t t, int twice, uint8_t *xi) {
     const int lane = (int)(t % CK_X8_TOKENS);
     uint8_t *blk = xi + (size_t)(t / CK_X8_TOKENS) * (size_t)nb * CK_X8_BLOCK;   // nb blocks a group
     for (int64_t b = 0; b < nb; b++, blk += CK_X8_BLOCK) {
@@ -201,6 +203,11 @@ static void interleave_row(int dot_type, const uint8_t *row, int64_t nb, int64_t
         }
         for (int j = 0; j < 8; j++) memcpy(blk + 32 * j + 4 * lane, qs + 4 * j, 4);
         memcpy(blk + CK_X8_D + 4 * lane, &d, 4);
+        if (twice) {
+            for (int j = 0; j < 8; j++) memcpy(blk + 32 * j + 4 * (lane + 4), blk + 32 * j + 4 * lane, 4);
+            memcpy(blk + CK_X8_D + 4 * (lane + 4), blk + CK_X8_D + 4 * lane, 4);
+            memcpy(blk + CK_X8_S + 4 * (lane + 4), blk + CK_X8_S + 4 * lane, 4);
+        }
     }
 }
 
@@ -212,16 +219,19 @@ static void matmul_chunk(const matmul_ctx *c, int64_t chunk) {
     for (int64_t r = r0; r < r1; r += CK_TILE_R) {
         const int nr = (int)(r1 - r < CK_TILE_R ? r1 - r : CK_TILE_R);
         const uint8_t *w = c->w + (size_t)r * c->wrs;
+        if (c->gemm8) {   // the rows as stored (Q8_0) or unpacked once, then read from cache by each group
+            const uint8_t *rw = w; size_t rs = c->wrs;
+            if (ubuf) { c->unpack(c->n, w, c->wrs, nr, ubuf); rw = ubuf; rs = urs; }
+            for (int64_t t = 0; t < c->n_tok; t += CK_X8_TOKENS) {
+                const int nt = (int)(c->n_tok - t < CK_X8_TOKENS ? c->n_tok - t : CK_X8_TOKENS);
+                const ck_gemm8_fn g = nt <= CK_X8_TOKENS / 2 && c->gemm4 ? c->gemm4 : c->gemm8;
+                g(c->n, rw, rs, nr, c->xi + (size_t)(t / CK_X8_TOKENS) * ck_x8_group_bytes(c->n), nt,
+                  c->out + t * c->os + r, c->os);
+            }
+            continue;
+        }
         if (ubuf) {   // several token groups: unpack the rows once, then read them from cache
             c->unpack(c->n, w, c->wrs, nr, ubuf);
-            if (c->gemm8) {
-                for (int64_t t = 0; t < c->n_tok; t += CK_X8_TOKENS) {
-                    const int nt = (int)(c->n_tok - t < CK_X8_TOKENS ? c->n_tok - t : CK_X8_TOKENS);
-                    c->gemm8(c->n, ubuf, urs, nr, c->xi + (size_t)(t / CK_X8_TOKENS) * ck_x8_group_bytes(c->n), nt,
-                             c->out + t * c->os + r, c->os);
-                }
-                continue;
-            }
             for (int64_t t = 0; t < c->n_tok; t += CK_TILE_T) {
                 const int nt = (int)(c->n_tok - t < CK_TILE_T ? c->n_tok - t : CK_TILE_T);
                 c->tile_unpacked(c->n, ubuf, urs, nr, c->xq + (size_t)t * c->xrs, c->xrs, nt,
@@ -252,7 +262,7 @@ static void matmul_task(void *p, int ith, int nth) {
         for (int64_t t = atomic_fetch_add(&c->next_tok, 1); t < c->n_tok; t = atomic_fetch_add(&c->next_tok, 1)) {
             uint8_t *row = c->xq + (size_t)t * c->xrs;
             if (c->x) ck_quantize_row(dt, c->x + t * c->x_stride, row, c->n);
-            if (c->xi) interleave_row(dt, row, c->n / CK_QK, t, c->xi);
+            if (c->xi) interleave_row(dt, row, c->n / CK_QK, t, c->gemm4 && t >= c->n_tok / CK_X8_TOKENS * CK_X8_TOKENS, c->xi);
             atomic_fetch_add(&c->tok_done, 1);
         }
         while (atomic_load_explicit(&c->tok_done, memory_order_acquire) != c->n_tok) {
@@ -271,10 +281,15 @@ static void matmul_task(void *p, int ith, int nth) {
 static void matmul_run(ck_pool *pool, matmul_ctx *c) {
     const int nth = ck_pool_size(pool);
     c->tile = tile_for(c->type);
-    // Unpacking pays once a row tile serves more than one token group.
-    if (c->tile && c->n_tok > CK_TILE_T && (c->unpack = unpack_for(c->type)) != NULL) {
-        c->gemm8 = gemm8_for(c->type);
-        c->tile_unpacked = c->gemm8 ? NULL : tile_for(CK_UNPACKED(c->type));
+    // More than one tile's worth of tokens: the interleaved GEMM where the type has one (its rows
+    // unpacked first where the type needs it), else the rows unpacked once for the tiles where that pays.
+    if (c->tile && c->n_tok > CK_TILE_T) {
+        c->unpack = unpack_for(c->type);
+        c->gemm8 = gemm8_for(c->type, 0);
+        // a last group of 1..4 tokens: two rows per register instead of half the lanes idle
+        if (c->gemm8 && c->n_tok % CK_X8_TOKENS && c->n_tok % CK_X8_TOKENS <= CK_X8_TOKENS / 2)
+            c->gemm4 = gemm8_for(c->type, 1);
+        c->tile_unpacked = c->unpack && !c->gemm8 ? tile_for(CK_UNPACKED(c->type)) : NULL;
         if (!c->tile_unpacked && !c->gemm8) c->unpack = NULL;
     }
     c->wrs = ck_row_size(c->type, c->n);
@@ -284,7 +299,7 @@ static void matmul_run(ck_pool *pool, matmul_ctx *c) {
         const size_t group_bytes = ck_x8_group_bytes(c->n);
         c->xi = interleave_buffer((size_t)groups * group_bytes);
         if (!c->xi) {   // no memory for it: the tiles compute the same figures
-            c->gemm8 = NULL; c->unpack = NULL;
+            c->gemm8 = NULL; c->gemm4 = NULL; c->unpack = NULL;
         } else if (c->n_tok % CK_X8_TOKENS) {
             memset(c->xi + (size_t)(groups - 1) * group_bytes, 0, group_bytes);   // absent tokens are zero
         }

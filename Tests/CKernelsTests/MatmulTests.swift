@@ -16,7 +16,7 @@ import Testing
             for threads in [1, 2] {
                 let pool = try #require(ck_pool_create(Int32(threads)))
                 defer { ck_pool_destroy(pool) }
-                for nTok in [1, 3, 5, 8, 13, 64] {   // > 4: unpacked once per row tile; 5, 13: a part-filled group of 8
+                for nTok in [1, 3, 5, 8, 9, 12, 13, 64] {   // > 4: unpacked once per row tile; 5, 13: a part-filled group of 8; 9, 12: a last group of 1 or 4 (two rows per register)
                     let xStride = n + 5, outStride = rows + 3
                     var x = [Float](repeating: .nan, count: nTok * xStride)
                     for t in 0..<nTok {
