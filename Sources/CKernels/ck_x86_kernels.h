@@ -372,17 +372,18 @@ CK_AI void qx_1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
         uint64_t sh64; memcpy(&sh64, sh, 8);
         const __m128 sx = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)sh64));
         for (int r = 0; r < NR; r++) {
-            __m256i q; __m256 dw; ck_half mh;
+            // d and m are adjacent in both block types: one 32-bit broadcast and one conversion
+            __m256i q; __m256 dw, mw;
             if (Q5) {
                 const ck_block_q5_1 *wb = W_BLOCK(ck_block_q5_1, r, b);
                 q = _mm256_or_si256(unpack_nibbles(wb->qs), bits_to_0x10(wb->qh));
-                dw = bcast_half(&wb->d); mh = wb->m;
+                bcast_half2(&wb->d, &dw, &mw);
             } else {
                 const ck_block_q4_1 *wb = W_BLOCK(ck_block_q4_1, r, b);
                 q = unpack_nibbles(wb->qs);
-                dw = bcast_half(&wb->d); mh = wb->m;
+                bcast_half2(&wb->d, &dw, &mw);
             }
-            summs[r] = _mm_fmadd_ps(_mm_cvtph_ps(_mm_set1_epi16((short)mh)), sx, summs[r]);
+            summs[r] = _mm_fmadd_ps(_mm256_castps256_ps128(mw), sx, summs[r]);
             for (int t = 0; t < NT; t++) {
                 const __m256i p = dot_u8s8(_mm256_setzero_si256(), q, xv[t]);
                 acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx[t]), _mm256_cvtepi32_ps(p), acc[r][t]);

@@ -27,7 +27,7 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Requests in the single-client run (0 skips it).") var singleRequests = 4
     @Option(help: "Tokens generated per request (end-of-generation tokens are ignored).") var maxTokens = 256
     @Option(help: "Target milliseconds of a step in which sequences decode (the worker's --step-target-ms; 0: none).")
-    var stepTargetMs: Double = 50
+    var stepTargetMs: Double = 40   // vkserved's default [model] step_target
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {

@@ -17,7 +17,9 @@ extension SupervisorConfig {
         public var stepTokens: Int
         /// How long a step in which sequences decode should take: prompt tokens join it only as
         /// far as the measured step cost allows (the inter-token gap the streams see); 0 = no
-        /// target. Key `step_target`.
+        /// target. Key `step_target`. The default, 40 ms, sits below the SLA's 50 ms inter-token P95:
+        /// at 12 streams about one gap in twelve falls in a step that also prefills a new prompt, and
+        /// such steps run to the target.
         public var stepTarget: Duration
         /// Whether a worker keeps each slot's KV cache after its request ends and lets the next
         /// request whose prompt starts the same way skip that prefix (llama-server's
@@ -36,7 +38,7 @@ extension SupervisorConfig {
             batchTokens: Int = 512,
             prefillChunk: Int = 64,
             stepTokens: Int = 0,
-            stepTarget: Duration = .milliseconds(50),
+            stepTarget: Duration = .milliseconds(40),
             prefixCache: Bool = true,
             chatTemplate: String? = nil
         ) {
