@@ -213,56 +213,6 @@ CK_AI void qx_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     }
 }
 
-// The token-interleaved GEMM for Q4_0 / Q5_0 (see ck_internal.h for the layout): each int32 lane
-// is one of 8 tokens, so a row's 32-element block costs 8 multiply-adds against broadcast weight
-// quads and one float step for all 8 tokens, where the tile above pays a float step per token.
-// w: NR rows of ck_block_u8 (unpacked, values 0..15 / 0..31), urs bytes apart.
-CK_AI void gemm8_x0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
-                      float *out, int64_t os, const int NR, const int Q5) {
-    const int64_t nb = n / CK_QK;
-    __m256 acc[CK_GEMM8_R];
-    for (int r = 0; r < NR; r++) acc[r] = _mm256_setzero_ps();
-#if !CK_VNNI
-    const __m256i ones = _mm256_set1_epi16(1);
-#endif
-    for (int64_t b = 0; b < nb; b++) {
-        const uint8_t *xb = xi + b * CK_X8_BLOCK;
-        const __m256 dx = _mm256_loadu_ps((const float *)(xb + CK_X8_D));
-        const __m256i sx = _mm256_loadu_si256((const __m256i *)(xb + CK_X8_S));
-        const __m256i negoff = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sx, Q5 ? 4 : 3));
-        for (int r = 0; r < NR; r++) {
-            const ck_block_u8 *wb = W_BLOCK(ck_block_u8, r, b);
-            int32_t wq[8];
-            memcpy(wq, wb->qs, 32);
-#if CK_VNNI
-            // four independent chains: one chain of eight waits on vpdpbusd's latency
-            __m256i c4[4] = {negoff, _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-            for (int j = 0; j < 8; j++)
-                c4[j & 3] = _mm256_dpbusd_epi32(c4[j & 3], _mm256_set1_epi32(wq[j]),
-                                                _mm256_loadu_si256((const __m256i *)(xb + 32 * j)));
-            const __m256i is = _mm256_add_epi32(_mm256_add_epi32(c4[0], c4[1]), _mm256_add_epi32(c4[2], c4[3]));
-#else
-            // four u8*s8 pair sums stay within int16: 4 * 2 * 31 * 127 < 32768
-            __m256i s[2];
-            for (int h = 0; h < 2; h++) {
-                __m256i v = _mm256_maddubs_epi16(_mm256_set1_epi32(wq[4 * h]), _mm256_loadu_si256((const __m256i *)(xb + 128 * h)));
-                for (int j = 1; j < 4; j++)
-                    v = _mm256_add_epi16(v, _mm256_maddubs_epi16(_mm256_set1_epi32(wq[4 * h + j]),
-                                                                 _mm256_loadu_si256((const __m256i *)(xb + 128 * h + 32 * j))));
-                s[h] = _mm256_madd_epi16(v, ones);
-            }
-            const __m256i is = _mm256_add_epi32(negoff, _mm256_add_epi32(s[0], s[1]));
-#endif
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(bcast_half(&wb->d), dx), acc[r]);
-        }
-    }
-    for (int r = 0; r < NR; r++) {
-        float v[8];
-        _mm256_storeu_ps(v, acc[r]);
-        for (int t = 0; t < nt; t++) out[t * os + r] = v[t];
-    }
-}
-
 // ---- the half group: two rows per register ---------------------------------------------------
 // A batch of 8k + 1..4 tokens ends in a group that would leave half the lanes or more empty. That
 // group is interleaved twice over (lanes 4..7 repeat lanes 0..3), and the kernels below give the
@@ -304,13 +254,44 @@ CK_AI void pair_store(__m256 v, int r, int two, int nt, float *out, int64_t os) 
     if (two) for (int t = 0; t < nt; t++) out[t * os + r + 1] = o[4 + t];
 }
 
-// gemm8_x0_k over a half group.
-CK_AI void gemm4x2_x0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
-                        float *out, int64_t os, const int NR, const int Q5) {
+// A unit's weight quads (quad j in q[j]) and its (d, m) as floats in the same lanes: row u in every
+// lane, or (HALF) rows 2u and 2u + 1 (2u again when it is the odd last) one per 128-bit half.
+CK_AI void unit_quads(const uint8_t *w, size_t wrs, int u, int NR, int64_t b, const int HALF,
+                      __m256i q[8], __m256 *d, __m256 *m) {
+    if (HALF) {
+        const ck_block_u8 *wa = W_BLOCK(ck_block_u8, 2 * u, b);
+        const ck_block_u8 *wb = W_BLOCK(ck_block_u8, 2 * u + 1 < NR ? 2 * u + 1 : 2 * u, b);
+        PAIR_QUADS(wa, wb, q);
+        pair_half2(&wa->d, &wb->d, d, m);
+    } else {
+        const ck_block_u8 *wb = W_BLOCK(ck_block_u8, u, b);
+        int32_t wq[8];
+        memcpy(wq, wb->qs, 32);
+        for (int j = 0; j < 8; j++) q[j] = _mm256_set1_epi32(wq[j]);
+        bcast_half2(&wb->d, d, m);
+    }
+}
+
+// A unit's lanes to out: token t of row u in lane t, or (HALF) of row 2u in lane t and of row 2u + 1
+// in lane 4 + t.
+CK_AI void unit_store(__m256 v, int u, int NR, int nt, float *out, int64_t os, const int HALF) {
+    if (HALF) { pair_store(v, 2 * u, 2 * u + 1 < NR, nt, out, os); return; }
+    float o[8];
+    _mm256_storeu_ps(o, v);
+    for (int t = 0; t < nt; t++) out[t * os + u] = o[t];
+}
+
+// The token-interleaved GEMM for Q4_0 / Q5_0 (see ck_internal.h for the layout): each int32 lane
+// is one of 8 tokens, so a row's 32-element block costs 8 multiply-adds against broadcast weight
+// quads and one float step for all 8 tokens, where the tile above pays a float step per token.
+// w: NR rows of ck_block_u8 (unpacked, values 0..15 / 0..31), urs bytes apart.
+// HALF: a half group (see above): a unit is two rows, one per 128-bit half; else a unit is one row.
+CK_AI void gemm_x0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
+                     float *out, int64_t os, const int NR, const int Q5, const int HALF) {
     const int64_t nb = n / CK_QK;
-    const int NP = (NR + 1) / 2;
-    __m256 acc[(CK_GEMM8_R + 1) / 2];
-    for (int p = 0; p < NP; p++) acc[p] = _mm256_setzero_ps();
+    const int NU = HALF ? (NR + 1) / 2 : NR;
+    __m256 acc[CK_GEMM8_R];
+    for (int u = 0; u < NU; u++) acc[u] = _mm256_setzero_ps();
 #if !CK_VNNI
     const __m256i ones = _mm256_set1_epi16(1);
 #endif
@@ -319,19 +300,17 @@ CK_AI void gemm4x2_x0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *
         const __m256 dx = _mm256_loadu_ps((const float *)(xb + CK_X8_D));
         const __m256i sx = _mm256_loadu_si256((const __m256i *)(xb + CK_X8_S));
         const __m256i negoff = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sx, Q5 ? 4 : 3));
-        for (int p = 0; p < NP; p++) {
-            const ck_block_u8 *wa = W_BLOCK(ck_block_u8, 2 * p, b);
-            const ck_block_u8 *wb = W_BLOCK(ck_block_u8, 2 * p + 1 < NR ? 2 * p + 1 : 2 * p, b);
-            __m256i q[8];
-            PAIR_QUADS(wa, wb, q);
-            __m256 dw, mw_unused;
-            pair_half2(&wa->d, &wb->d, &dw, &mw_unused);
+        for (int u = 0; u < NU; u++) {
+            __m256i q[8]; __m256 dw, mw;
+            unit_quads(w, wrs, u, NR, b, HALF, q, &dw, &mw);
 #if CK_VNNI
+            // four independent chains: one chain of eight waits on vpdpbusd's latency
             __m256i c4[4] = {negoff, _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
             for (int j = 0; j < 8; j++)
                 c4[j & 3] = _mm256_dpbusd_epi32(c4[j & 3], q[j], _mm256_loadu_si256((const __m256i *)(xb + 32 * j)));
             const __m256i is = _mm256_add_epi32(_mm256_add_epi32(c4[0], c4[1]), _mm256_add_epi32(c4[2], c4[3]));
 #else
+            // four u8*s8 pair sums stay within int16: 4 * 2 * 31 * 127 < 32768
             __m256i s[2];
             for (int h = 0; h < 2; h++) {
                 __m256i v = _mm256_maddubs_epi16(q[4 * h], _mm256_loadu_si256((const __m256i *)(xb + 128 * h)));
@@ -342,10 +321,10 @@ CK_AI void gemm4x2_x0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *
             }
             const __m256i is = _mm256_add_epi32(negoff, _mm256_add_epi32(s[0], s[1]));
 #endif
-            acc[p] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(dw, dx), acc[p]);
+            acc[u] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(dw, dx), acc[u]);
         }
     }
-    for (int p = 0; p < NP; p++) pair_store(acc[p], 2 * p, 2 * p + 1 < NR, nt, out, os);
+    for (int u = 0; u < NU; u++) unit_store(acc[u], u, NR, nt, out, os, HALF);
 }
 
 // ---- Q4_1 / Q5_1 x Q8_1: d_w*d_x*sumi + m_w*s_x ---------------------------------------------
@@ -402,30 +381,28 @@ CK_AI void qx_1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
 // integer dot products of values 4j..4j+3 times d_w * d_x block by block; here register j holds
 // lane j for 8 tokens, so one multiply-add serves 8 tokens where the tiles above serve one. The
 // lanes are reduced in ggml's order at the end, then the m_w * s_x sum is added: the same floats
-// as qx_1_k. w: NR rows of ck_block_u8 (values 0..15 / 0..31, d and m).
-CK_AI void gemm8_x1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
-                      float *out, int64_t os, const int NR) {
+// as qx_1_k. w: NR rows of ck_block_u8 (values 0..15 / 0..31, d and m). HALF: as gemm_x0_k.
+CK_AI void gemm_x1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
+                     float *out, int64_t os, const int NR, const int HALF) {
     const int64_t nb = n / CK_QK;
+    const int NU = HALF ? (NR + 1) / 2 : NR;
 #if !CK_VNNI
     const __m256i ones = _mm256_set1_epi16(1);
 #endif
-    for (int r = 0; r < NR; r++) {
+    for (int u = 0; u < NU; u++) {
         __m256 acc[8], accm = _mm256_setzero_ps();
         for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
         for (int64_t b = 0; b < nb; b++) {
             const uint8_t *xb = xi + b * CK_X8_BLOCK;
-            const ck_block_u8 *wb = W_BLOCK(ck_block_u8, r, b);
-            __m256 dw, mw;
-            bcast_half2(&wb->d, &dw, &mw);
+            __m256i q[8]; __m256 dw, mw;
+            unit_quads(w, wrs, u, NR, b, HALF, q, &dw, &mw);
             const __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps((const float *)(xb + CK_X8_D)));
-            int32_t wq[8];
-            memcpy(wq, wb->qs, 32);
             for (int j = 0; j < 8; j++) {
                 const __m256i xj = _mm256_loadu_si256((const __m256i *)(xb + 32 * j));
 #if CK_VNNI
-                const __m256i lane = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi32(wq[j]), xj);
+                const __m256i lane = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[j], xj);
 #else
-                const __m256i lane = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(wq[j]), xj), ones);
+                const __m256i lane = _mm256_madd_epi16(_mm256_maddubs_epi16(q[j], xj), ones);
 #endif
                 acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lane), acc[j]);
             }
@@ -434,10 +411,8 @@ CK_AI void gemm8_x1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi
         // hsum's order over the 8 lanes: (0+4, 1+5, 2+6, 3+7), then (0+4)+(2+6) and (1+5)+(3+7), then their sum
         const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);
         const __m256 s26 = _mm256_add_ps(acc[6], acc[2]), s37 = _mm256_add_ps(acc[7], acc[3]);
-        const __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37)), accm);
-        float o[8];
-        _mm256_storeu_ps(o, v);
-        for (int t = 0; t < nt; t++) out[t * os + r] = o[t];
+        unit_store(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37)), accm),
+                   u, NR, nt, out, os, HALF);
     }
 }
 
@@ -469,43 +444,6 @@ CK_AI void gemm4x2_q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t
         const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);
         const __m256 s26 = _mm256_add_ps(acc[6], acc[2]), s37 = _mm256_add_ps(acc[7], acc[3]);
         pair_store(_mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37)), r, two, nt, out, os);
-    }
-}
-
-// gemm8_x1_k over a half group.
-CK_AI void gemm4x2_x1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi, int nt,
-                        float *out, int64_t os, const int NR) {
-    const int64_t nb = n / CK_QK;
-#if !CK_VNNI
-    const __m256i ones = _mm256_set1_epi16(1);
-#endif
-    for (int r = 0; r < NR; r += 2) {
-        const int two = r + 1 < NR;
-        __m256 acc[8], accm = _mm256_setzero_ps();
-        for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
-        for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *xb = xi + b * CK_X8_BLOCK;
-            const ck_block_u8 *wa = W_BLOCK(ck_block_u8, r, b), *wb = W_BLOCK(ck_block_u8, two ? r + 1 : r, b);
-            __m256 dw, mw;
-            pair_half2(&wa->d, &wb->d, &dw, &mw);
-            const __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps((const float *)(xb + CK_X8_D)));
-            __m256i q[8];
-            PAIR_QUADS(wa, wb, q);
-            for (int j = 0; j < 8; j++) {
-                const __m256i xj = _mm256_loadu_si256((const __m256i *)(xb + 32 * j));
-#if CK_VNNI
-                const __m256i lane = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[j], xj);
-#else
-                const __m256i lane = _mm256_madd_epi16(_mm256_maddubs_epi16(q[j], xj), ones);
-#endif
-                acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lane), acc[j]);
-            }
-            accm = _mm256_fmadd_ps(mw, _mm256_loadu_ps((const float *)(xb + CK_X8_S)), accm);
-        }
-        const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);
-        const __m256 s26 = _mm256_add_ps(acc[6], acc[2]), s37 = _mm256_add_ps(acc[7], acc[3]);
-        pair_store(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37)), accm),
-                   r, two, nt, out, os);
     }
 }
 
@@ -824,9 +762,9 @@ static void tile_bf16(CK_ARGS) { CK_SHAPES(CALL_BF16) }
 #define CK_GEMM8_ARGS int64_t n, const uint8_t *w, size_t wrs, int nr, const uint8_t *xi, int nt, float *out, int64_t os
 #define CK_GEMM8_SHAPES(CALL) \
     switch (nr) { case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break; case 4: CALL(4); break; default: break; }
-#define CALL8_U4_0(R) gemm8_x0_k(n, w, wrs, xi, nt, out, os, R, 0)
-#define CALL8_U5_0(R) gemm8_x0_k(n, w, wrs, xi, nt, out, os, R, 1)
-#define CALL8_U_1(R) gemm8_x1_k(n, w, wrs, xi, nt, out, os, R)
+#define CALL8_U4_0(R) gemm_x0_k(n, w, wrs, xi, nt, out, os, R, 0, 0)
+#define CALL8_U5_0(R) gemm_x0_k(n, w, wrs, xi, nt, out, os, R, 1, 0)
+#define CALL8_U_1(R) gemm_x1_k(n, w, wrs, xi, nt, out, os, R, 0)
 static void gemm8_u4_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U4_0) }
 static void gemm8_u5_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U5_0) }
 static void gemm8_u_1(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U_1) }
@@ -834,9 +772,9 @@ static void gemm8_u_1(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U_1) }
 #define CALL4_Q8_0(R) gemm4x2_q8_0_k(n, w, wrs, xi, nt, out, os, R)
 static void gemm8_q8_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_Q8_0) }
 static void gemm4_q8_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_Q8_0) }
-#define CALL4_U4_0(R) gemm4x2_x0_k(n, w, wrs, xi, nt, out, os, R, 0)
-#define CALL4_U5_0(R) gemm4x2_x0_k(n, w, wrs, xi, nt, out, os, R, 1)
-#define CALL4_U_1(R) gemm4x2_x1_k(n, w, wrs, xi, nt, out, os, R)
+#define CALL4_U4_0(R) gemm_x0_k(n, w, wrs, xi, nt, out, os, R, 0, 1)
+#define CALL4_U5_0(R) gemm_x0_k(n, w, wrs, xi, nt, out, os, R, 1, 1)
+#define CALL4_U_1(R) gemm_x1_k(n, w, wrs, xi, nt, out, os, R, 1)
 static void gemm4_u4_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_U4_0) }
 static void gemm4_u5_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_U5_0) }
 static void gemm4_u_1(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_U_1) }
