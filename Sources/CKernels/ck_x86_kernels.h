@@ -123,6 +123,75 @@ CK_AI void q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
     TILE_END(0.0f)
 }
 
+// ---- the half group: two rows per register ---------------------------------------------------
+// A batch of 8k + 1..4 tokens ends in a group that would leave half the lanes or more empty. That
+// group is interleaved twice over (lanes 4..7 repeat lanes 0..3), and the kernels below give the
+// lower 128 bits to one row and the upper 128 bits to the next: the same float steps per row and
+// token as the full group's kernels (so the same figures), at half the steps.
+
+// Row a's bytes q[0..15] in the lower 128 bits and row b's in the upper.
+CK_AI __m256i pair_bytes(const uint8_t *qa, const uint8_t *qb) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)qa)),
+                                   _mm_loadu_si128((const __m128i *)qb), 1);
+}
+
+// Two rows' adjacent f16 pairs (d, m) -> (4 x d_a, 4 x d_b) and (4 x m_a, 4 x m_b).
+CK_AI void pair_half2(const ck_half *ha, const ck_half *hb, __m256 *d, __m256 *m) {
+    uint32_t ua, ub;
+    memcpy(&ua, ha, 4); memcpy(&ub, hb, 4);
+    const __m256 v = _mm256_cvtph_ps(_mm_set_epi32((int)ub, (int)ub, (int)ua, (int)ua));
+    *d = _mm256_permute_ps(v, 0x00);
+    *m = _mm256_permute_ps(v, 0x55);
+}
+
+// The 8 weight quads of a block pair: quad j of row a in every int32 lane of the lower half, of row b
+// in the upper (one in-lane shuffle each).
+#define PAIR_QUADS(wa, wb, q) do { \
+        const __m256i lo_ = pair_bytes((wa)->qs, (wb)->qs), hi_ = pair_bytes((wa)->qs + 16, (wb)->qs + 16); \
+        (q)[0] = _mm256_shuffle_epi32(lo_, 0x00); (q)[1] = _mm256_shuffle_epi32(lo_, 0x55); \
+        (q)[2] = _mm256_shuffle_epi32(lo_, 0xAA); (q)[3] = _mm256_shuffle_epi32(lo_, 0xFF); \
+        (q)[4] = _mm256_shuffle_epi32(hi_, 0x00); (q)[5] = _mm256_shuffle_epi32(hi_, 0x55); \
+        (q)[6] = _mm256_shuffle_epi32(hi_, 0xAA); (q)[7] = _mm256_shuffle_epi32(hi_, 0xFF); \
+    } while (0)
+// Quad j of a 16-byte half, in every int32 lane of each 128-bit half (j: 0..3, an immediate).
+#define QUAD(v, j) _mm256_shuffle_epi32((v), (j) * 0x55)
+
+// A unit's weight quads (quad j in q[j]) and its (d, m) as floats in the same lanes: row u in every
+// lane, or (HALF) rows 2u and 2u + 1 (2u again when it is the odd last) one per 128-bit half.
+CK_AI void unit_quads(const uint8_t *w, size_t wrs, int u, int NR, int64_t b, const int HALF,
+                      __m256i q[8], __m256 *d, __m256 *m) {
+    if (HALF) {
+        const ck_block_u8 *wa = W_BLOCK(ck_block_u8, 2 * u, b);
+        const ck_block_u8 *wb = W_BLOCK(ck_block_u8, 2 * u + 1 < NR ? 2 * u + 1 : 2 * u, b);
+        PAIR_QUADS(wa, wb, q);
+        pair_half2(&wa->d, &wb->d, d, m);
+    } else {
+        const ck_block_u8 *wb = W_BLOCK(ck_block_u8, u, b);
+        int32_t wq[8];
+        memcpy(wq, wb->qs, 32);
+        for (int j = 0; j < 8; j++) q[j] = _mm256_set1_epi32(wq[j]);
+        bcast_half2(&wb->d, d, m);
+    }
+}
+
+// A unit's lanes to out: token t of row u in lane t, or (HALF) of row 2u in lane t and of row 2u + 1
+// in lane 4 + t.
+CK_AI void unit_store(__m256 v, int u, int NR, int nt, float *out, int64_t os, const int HALF) {
+    float o[8];
+    _mm256_storeu_ps(o, v);
+    const int r = HALF ? 2 * u : u;
+    for (int t = 0; t < nt; t++) out[t * os + r] = o[t];
+    if (HALF && r + 1 < NR) for (int t = 0; t < nt; t++) out[t * os + r + 1] = o[4 + t];
+}
+
+// ggml's lanes, register j holding lane j of each token, reduced in hsum's order: (0+4, 1+5, 2+6,
+// 3+7), then (0+4)+(2+6) and (1+5)+(3+7), then their sum.
+CK_AI __m256 lanes_hsum(const __m256 acc[8]) {
+    const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);
+    const __m256 s26 = _mm256_add_ps(acc[6], acc[2]), s37 = _mm256_add_ps(acc[7], acc[3]);
+    return _mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37));
+}
+
 // The interleaved GEMM for Q8_0 in ggml's x86 order (layout in ck_internal.h; the sums at byte 288
 // are not read): lane j of ggml's 8 per row and token sums |w| * sign(x, w) over values 4j..4j+3,
 // times d_w * d_x, block by block; register j here holds lane j for 8 tokens, reduced at the end
@@ -150,12 +219,7 @@ CK_AI void gemm8_q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *
                 acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lane), d, acc[j]);
             }
         }
-        const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);
-        const __m256 s26 = _mm256_add_ps(acc[6], acc[2]), s37 = _mm256_add_ps(acc[7], acc[3]);
-        const __m256 v = _mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37));
-        float o[8];
-        _mm256_storeu_ps(o, v);
-        for (int t = 0; t < nt; t++) out[t * os + r] = o[t];
+        unit_store(lanes_hsum(acc), r, NR, nt, out, os, 0);
     }
 }
 
@@ -211,74 +275,6 @@ CK_AI void qx_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *x, siz
         _mm_storeu_ps(v, acc[t]);
         for (int r = 0; r < NR; r++) out[t * os + r] = v[r];
     }
-}
-
-// ---- the half group: two rows per register ---------------------------------------------------
-// A batch of 8k + 1..4 tokens ends in a group that would leave half the lanes or more empty. That
-// group is interleaved twice over (lanes 4..7 repeat lanes 0..3), and the kernels below give the
-// lower 128 bits to one row and the upper 128 bits to the next: the same float steps per row and
-// token as the full group's kernels (so the same figures), at half the steps.
-
-// Row a's bytes q[0..15] in the lower 128 bits and row b's in the upper.
-CK_AI __m256i pair_bytes(const uint8_t *qa, const uint8_t *qb) {
-    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)qa)),
-                                   _mm_loadu_si128((const __m128i *)qb), 1);
-}
-
-// Two rows' adjacent f16 pairs (d, m) -> (4 x d_a, 4 x d_b) and (4 x m_a, 4 x m_b).
-CK_AI void pair_half2(const ck_half *ha, const ck_half *hb, __m256 *d, __m256 *m) {
-    uint32_t ua, ub;
-    memcpy(&ua, ha, 4); memcpy(&ub, hb, 4);
-    const __m256 v = _mm256_cvtph_ps(_mm_set_epi32((int)ub, (int)ub, (int)ua, (int)ua));
-    *d = _mm256_permute_ps(v, 0x00);
-    *m = _mm256_permute_ps(v, 0x55);
-}
-
-// The 8 weight quads of a block pair: quad j of row a in every int32 lane of the lower half, of row b
-// in the upper (one in-lane shuffle each).
-#define PAIR_QUADS(wa, wb, q) do { \
-        const __m256i lo_ = pair_bytes((wa)->qs, (wb)->qs), hi_ = pair_bytes((wa)->qs + 16, (wb)->qs + 16); \
-        (q)[0] = _mm256_shuffle_epi32(lo_, 0x00); (q)[1] = _mm256_shuffle_epi32(lo_, 0x55); \
-        (q)[2] = _mm256_shuffle_epi32(lo_, 0xAA); (q)[3] = _mm256_shuffle_epi32(lo_, 0xFF); \
-        (q)[4] = _mm256_shuffle_epi32(hi_, 0x00); (q)[5] = _mm256_shuffle_epi32(hi_, 0x55); \
-        (q)[6] = _mm256_shuffle_epi32(hi_, 0xAA); (q)[7] = _mm256_shuffle_epi32(hi_, 0xFF); \
-    } while (0)
-// Quad j of a 16-byte half, in every int32 lane of each 128-bit half (j: 0..3, an immediate).
-#define QUAD(v, j) _mm256_shuffle_epi32((v), (j) * 0x55)
-
-// Lanes 0..nt-1 to row r, lanes 4..4+nt-1 to row r + 1 (when there is one).
-CK_AI void pair_store(__m256 v, int r, int two, int nt, float *out, int64_t os) {
-    float o[8];
-    _mm256_storeu_ps(o, v);
-    for (int t = 0; t < nt; t++) out[t * os + r] = o[t];
-    if (two) for (int t = 0; t < nt; t++) out[t * os + r + 1] = o[4 + t];
-}
-
-// A unit's weight quads (quad j in q[j]) and its (d, m) as floats in the same lanes: row u in every
-// lane, or (HALF) rows 2u and 2u + 1 (2u again when it is the odd last) one per 128-bit half.
-CK_AI void unit_quads(const uint8_t *w, size_t wrs, int u, int NR, int64_t b, const int HALF,
-                      __m256i q[8], __m256 *d, __m256 *m) {
-    if (HALF) {
-        const ck_block_u8 *wa = W_BLOCK(ck_block_u8, 2 * u, b);
-        const ck_block_u8 *wb = W_BLOCK(ck_block_u8, 2 * u + 1 < NR ? 2 * u + 1 : 2 * u, b);
-        PAIR_QUADS(wa, wb, q);
-        pair_half2(&wa->d, &wb->d, d, m);
-    } else {
-        const ck_block_u8 *wb = W_BLOCK(ck_block_u8, u, b);
-        int32_t wq[8];
-        memcpy(wq, wb->qs, 32);
-        for (int j = 0; j < 8; j++) q[j] = _mm256_set1_epi32(wq[j]);
-        bcast_half2(&wb->d, d, m);
-    }
-}
-
-// A unit's lanes to out: token t of row u in lane t, or (HALF) of row 2u in lane t and of row 2u + 1
-// in lane 4 + t.
-CK_AI void unit_store(__m256 v, int u, int NR, int nt, float *out, int64_t os, const int HALF) {
-    if (HALF) { pair_store(v, 2 * u, 2 * u + 1 < NR, nt, out, os); return; }
-    float o[8];
-    _mm256_storeu_ps(o, v);
-    for (int t = 0; t < nt; t++) out[t * os + u] = o[t];
 }
 
 // The token-interleaved GEMM for Q4_0 / Q5_0 (see ck_internal.h for the layout): each int32 lane
@@ -408,11 +404,7 @@ CK_AI void gemm_x1_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t *xi,
             }
             accm = _mm256_fmadd_ps(mw, _mm256_loadu_ps((const float *)(xb + CK_X8_S)), accm);
         }
-        // hsum's order over the 8 lanes: (0+4, 1+5, 2+6, 3+7), then (0+4)+(2+6) and (1+5)+(3+7), then their sum
-        const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);
-        const __m256 s26 = _mm256_add_ps(acc[6], acc[2]), s37 = _mm256_add_ps(acc[7], acc[3]);
-        unit_store(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37)), accm),
-                   u, NR, nt, out, os, HALF);
+        unit_store(_mm256_add_ps(lanes_hsum(acc), accm), u, NR, nt, out, os, HALF);
     }
 }
 
@@ -441,9 +433,7 @@ CK_AI void gemm4x2_q8_0_k(int64_t n, const uint8_t *w, size_t wrs, const uint8_t
             Q8_PAIR_STEP(4, hi, ahi, 0); Q8_PAIR_STEP(5, hi, ahi, 1); Q8_PAIR_STEP(6, hi, ahi, 2); Q8_PAIR_STEP(7, hi, ahi, 3);
 #undef Q8_PAIR_STEP
         }
-        const __m256 s04 = _mm256_add_ps(acc[4], acc[0]), s15 = _mm256_add_ps(acc[5], acc[1]);
-        const __m256 s26 = _mm256_add_ps(acc[6], acc[2]), s37 = _mm256_add_ps(acc[7], acc[3]);
-        pair_store(_mm256_add_ps(_mm256_add_ps(s04, s26), _mm256_add_ps(s15, s37)), r, two, nt, out, os);
+        unit_store(lanes_hsum(acc), r / 2, NR, nt, out, os, 1);
     }
 }
 
@@ -760,24 +750,20 @@ static void tile_f16(CK_ARGS) { CK_SHAPES(CALL_F16) }
 static void tile_bf16(CK_ARGS) { CK_SHAPES(CALL_BF16) }
 
 #define CK_GEMM8_ARGS int64_t n, const uint8_t *w, size_t wrs, int nr, const uint8_t *xi, int nt, float *out, int64_t os
-#define CK_GEMM8_SHAPES(CALL) \
-    switch (nr) { case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break; case 4: CALL(4); break; default: break; }
-#define CALL8_U4_0(R) gemm_x0_k(n, w, wrs, xi, nt, out, os, R, 0, 0)
-#define CALL8_U5_0(R) gemm_x0_k(n, w, wrs, xi, nt, out, os, R, 1, 0)
-#define CALL8_U_1(R) gemm_x1_k(n, w, wrs, xi, nt, out, os, R, 0)
-static void gemm8_u4_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U4_0) }
-static void gemm8_u5_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U5_0) }
-static void gemm8_u_1(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_U_1) }
-#define CALL8_Q8_0(R) gemm8_q8_0_k(n, w, wrs, xi, nt, out, os, R)
-#define CALL4_Q8_0(R) gemm4x2_q8_0_k(n, w, wrs, xi, nt, out, os, R)
-static void gemm8_q8_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL8_Q8_0) }
-static void gemm4_q8_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_Q8_0) }
-#define CALL4_U4_0(R) gemm_x0_k(n, w, wrs, xi, nt, out, os, R, 0, 1)
-#define CALL4_U5_0(R) gemm_x0_k(n, w, wrs, xi, nt, out, os, R, 1, 1)
-#define CALL4_U_1(R) gemm_x1_k(n, w, wrs, xi, nt, out, os, R, 1)
-static void gemm4_u4_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_U4_0) }
-static void gemm4_u5_0(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_U5_0) }
-static void gemm4_u_1(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL4_U_1) }
+#define CK_GEMM8_SHAPES(CALL, H) \
+    switch (nr) { case 1: CALL(1, H); break; case 2: CALL(2, H); break; case 3: CALL(3, H); break; case 4: CALL(4, H); break; default: break; }
+// Each interleaved type's entry points for a full group (gemm8_*) and a half group (gemm4_*).
+#define CK_GEMM_ENTRIES(sfx, CALL) \
+    static void gemm8_##sfx(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL, 0) } \
+    static void gemm4_##sfx(CK_GEMM8_ARGS) { CK_GEMM8_SHAPES(CALL, 1) }
+#define CALL_Q8_0(R, H) ((H) ? gemm4x2_q8_0_k(n, w, wrs, xi, nt, out, os, R) : gemm8_q8_0_k(n, w, wrs, xi, nt, out, os, R))
+#define CALL_U4_0(R, H) gemm_x0_k(n, w, wrs, xi, nt, out, os, R, 0, H)
+#define CALL_U5_0(R, H) gemm_x0_k(n, w, wrs, xi, nt, out, os, R, 1, H)
+#define CALL_U_1(R, H) gemm_x1_k(n, w, wrs, xi, nt, out, os, R, H)
+CK_GEMM_ENTRIES(q8_0, CALL_Q8_0)
+CK_GEMM_ENTRIES(u4_0, CALL_U4_0)
+CK_GEMM_ENTRIES(u5_0, CALL_U5_0)
+CK_GEMM_ENTRIES(u_1, CALL_U_1)
 
 #pragma clang attribute pop
 
